@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Manual deploy to Railway through the Railway CLI, with preflight checks.
+# Run ./deploy.sh --help for the options. GitHub Actions (.github/workflows/deploy.yml) does the
+# same on every push to a deploy branch; use this script when you deploy from your machine.
+set -euo pipefail
+
+readonly HEALTH_PATH="/health/"
+readonly POLL_INTERVAL_SECONDS=5
+readonly POLL_TIMEOUT_SECONDS=300
+
+service="{{ cookiecutter.railway_service_name }}"
+environment="production"
+domain="${RAILWAY_PUBLIC_DOMAIN:-{{ cookiecutter.custom_domain }}}"
+run_tests=1
+
+usage() {
+    cat <<'USAGE'
+Usage: ./deploy.sh [--skip-tests] [--service NAME] [--environment NAME] [--domain HOST]
+
+Deploy the current directory to Railway with `railway up --ci`, then wait until
+https://HOST/health/ answers 200.
+
+Checks first, and stops at the first failure:
+  the Railway CLI is installed, you are logged in (or RAILWAY_TOKEN is set),
+  the git work tree is clean, and the tests pass.
+
+Options:
+  --skip-tests          do not run `python manage.py test` first
+  --service NAME        Railway service to deploy (default: {{ cookiecutter.railway_service_name }})
+  --environment NAME    Railway environment (default: production)
+  --domain HOST         host to check after the deploy (default: $RAILWAY_PUBLIC_DOMAIN,
+                        else the custom domain chosen for the project; without one the
+                        health check is skipped)
+  -h, --help            show this help
+USAGE
+}
+
+fail() {
+    echo "deploy.sh: $*" >&2
+    exit 1
+}
+
+usage_error() {
+    echo "deploy.sh: $*" >&2
+    usage >&2
+    exit 2
+}
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        --skip-tests)
+            run_tests=0
+            ;;
+        --service | --environment | --domain)
+            [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || usage_error "$1 needs a value"
+            case "$1" in
+                --service) service="$2" ;;
+                --environment) environment="$2" ;;
+                --domain) domain="$2" ;;
+            esac
+            shift
+            ;;
+        --service=* | --environment=* | --domain=*)
+            value="${1#*=}"
+            [[ -n "$value" ]] || usage_error "${1%%=*} needs a value"
+            case "$1" in
+                --service=*) service="$value" ;;
+                --environment=*) environment="$value" ;;
+                --domain=*) domain="$value" ;;
+            esac
+            ;;
+        *)
+            usage_error "unknown option: $1"
+            ;;
+    esac
+    shift
+done
+
+# Run from the project root (where this script lives), wherever it is called from.
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+# ---- Preflight -------------------------------------------------------------------------------
+
+command -v railway >/dev/null 2>&1 \
+    || fail "the Railway CLI is not installed: npm i -g @railway/cli (then: railway login)"
+
+if [[ -n "${RAILWAY_TOKEN:-}" ]]; then
+    echo "Using RAILWAY_TOKEN (a project token) for Railway."
+elif ! railway whoami >/dev/null 2>&1; then
+    fail "not logged in to Railway: run railway login (or export RAILWAY_TOKEN)"
+fi
+
+if [[ -n "$domain" ]]; then
+    command -v curl >/dev/null 2>&1 || fail "curl is not installed (needed for the health check)"
+fi
+
+command -v git >/dev/null 2>&1 || fail "git is not installed"
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 || fail "not inside a git work tree"
+changes="$(git status --porcelain)" || fail "git status failed"
+[[ -z "$changes" ]] || fail "the git work tree has uncommitted changes: commit or stash them first"
+
+if [[ "$run_tests" -eq 1 ]]; then
+    python_bin="$(command -v python || command -v python3 || true)"
+    [[ -n "$python_bin" ]] || fail "python is not on PATH: activate the project's virtual environment"
+    echo "Running the tests (skip with --skip-tests)..."
+    "$python_bin" manage.py test || fail "the tests failed: fix them before deploying"
+else
+    echo "Skipping the tests (--skip-tests)."
+fi
+
+# ---- Deploy ----------------------------------------------------------------------------------
+
+echo "Deploying $(git rev-parse --short HEAD) to service '$service' in environment '$environment'..."
+# --ci streams the build log and exits 0 when the deployment succeeds, non-zero when it fails.
+railway up --ci --service "$service" --environment "$environment" \
+    || fail "railway up failed: see the build and deploy logs above (railway logs)"
+
+# ---- Health check ----------------------------------------------------------------------------
+
+if [[ -z "$domain" ]]; then
+    echo "WARNING: no domain to check (use --domain HOST or set RAILWAY_PUBLIC_DOMAIN): skipping the health check." >&2
+    exit 0
+fi
+
+url="https://${domain}${HEALTH_PATH}"
+echo "Waiting for $url to answer 200 (up to $((POLL_TIMEOUT_SECONDS / 60)) minutes)..."
+deadline=$((SECONDS + POLL_TIMEOUT_SECONDS))
+status="none"
+while ((SECONDS < deadline)); do
+    status="$(curl --silent --output /dev/null --write-out '%{http_code}' --max-time 10 "$url" || true)"
+    if [[ "$status" == "200" ]]; then
+        echo "Healthy: $url answered 200."
+        exit 0
+    fi
+    sleep "$POLL_INTERVAL_SECONDS"
+done
+fail "$url did not answer 200 within $POLL_TIMEOUT_SECONDS s (last status: $status)"

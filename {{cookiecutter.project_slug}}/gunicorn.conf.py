@@ -1,0 +1,69 @@
+"""gunicorn settings for Railway, read from the environment: gunicorn --config gunicorn.conf.py
+
+Every number can be changed with a service variable, without a new build. A value that is not a
+whole number (GUNICORN_THREADS=abc) stops start-up with one line naming the variable. Loading
+this file on its own (python gunicorn.conf.py, or runpy) checks the values without starting
+anything: gunicorn itself parses WEB_CONCURRENCY before it reads this file, and answers a bad
+value with a traceback, so check it beforehand.
+"""
+
+import os
+import sys
+
+
+def _int_env(name, default, minimum=1):
+    """Return the environment variable ``name`` as an int, or ``default`` when unset or blank.
+
+    A value that is not a whole number, or is below ``minimum``, ends the process with one line
+    on stderr that names the variable (gunicorn would otherwise print a long traceback).
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        sys.exit(f"ERROR: {name}={raw!r} is not a whole number (default: {default}).")
+    if value < minimum:
+        sys.exit(f"ERROR: {name}={raw!r} must be at least {minimum} (default: {default}).")
+    return value
+
+
+# Railway injects PORT and routes its edge to it. "[::]" accepts IPv6 and, on Linux, IPv4 too
+# (Railway's private network is IPv6-only).
+bind = [f"[::]:{_int_env('PORT', 8000)}"]
+
+# Each worker is a full copy of Django (roughly 60-100 MB). Two workers with four threads each fit
+# a 0.5 GB plan (Railway Free) with room for request spikes; raise WEB_CONCURRENCY on bigger plans.
+workers = _int_env("WEB_CONCURRENCY", 2)
+worker_class = "gthread"
+threads = _int_env("GUNICORN_THREADS", 4)
+
+# Seconds a request may run before its worker is restarted, and the grace period on shutdown.
+timeout = _int_env("GUNICORN_TIMEOUT", 30)
+graceful_timeout = timeout
+# Railway's edge keeps connections to the app open between requests; reuse them.
+keepalive = 5
+# Worker heartbeats go to memory, not to the container's overlay disk.
+worker_tmp_dir = "/dev/shm"  # noqa: S108 (a RAM disk, not a shared temp directory)
+
+# Trust X-Forwarded-For/-Proto from any address: only Railway's edge can reach the container's
+# port, and Django's SECURE_PROXY_SSL_HEADER needs the forwarded scheme to see HTTPS.
+forwarded_allow_ips = "*"
+
+wsgi_app = "{{ cookiecutter.project_slug }}.wsgi:application"
+# Load Django once in the master, before forking: less memory per worker, and a broken
+# configuration fails the deployment at start-up instead of in every worker.
+preload_app = True
+# Recycle a worker after about 1000 requests (jittered, so they do not all restart at once).
+max_requests = 1000
+max_requests_jitter = 100
+
+# Logs to stdout/stderr, where Railway collects them.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info").strip().lower() or "info"
+
+# gunicorn 25.1+ opens a control socket (a file under $HOME or $XDG_RUNTIME_DIR) for gunicornc.
+# Nothing uses it on Railway: keep the container free of it.
+control_socket_disable = True

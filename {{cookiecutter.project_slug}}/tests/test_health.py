@@ -1,0 +1,129 @@
+"""/health/ and /health/live/: status codes, body shape, caching, and what they never reveal."""
+
+import json
+import socket
+import threading
+import unittest
+
+from django.db import connection
+from django.test import TestCase
+
+from {{ cookiecutter.project_slug }} import health
+
+from .helpers import HEALTHCHECK_HOST, fetch, production_env, shared_database_url
+
+# Text that would tell an outsider about the system behind the site.
+REVEALING = (
+    "Traceback",
+    "rror",
+    "127.0.0.1",
+    "5432",
+    "postgres",
+    "psycopg",
+    "refused",
+    "version",
+    "django",
+)
+
+
+def assert_reveals_nothing(testcase, body):
+    for text in REVEALING:
+        testcase.assertNotIn(text, body)
+
+
+class ReadinessTests(TestCase):
+    @classmethod
+    def tearDownClass(cls):
+        for probe in health.PROBES:
+            probe.close_connections()
+        super().tearDownClass()
+
+    def test_passes_when_dependencies_answer(self):
+        response = self.client.get("/health/")
+        self.assertEqual(response.status_code, 200)
+        body = response.json()
+        self.assertEqual(body["status"], "pass")
+        self.assertEqual(body["checks"]["database"], "pass")
+        self.assertTrue(all(result == "pass" for result in body["checks"].values()))
+
+    def test_is_never_cached(self):
+        response = self.client.get("/health/")
+        self.assertIn("no-store", response.headers["Cache-Control"])
+
+    def test_only_reads(self):
+        self.assertEqual(self.client.post("/health/").status_code, 405)
+
+    def test_liveness_needs_nothing_outside_the_process(self):
+        response = self.client.get("/health/live/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "pass"})
+        self.assertIn("no-store", response.headers["Cache-Control"])
+
+
+class SilentServer:
+    """A TCP server that accepts connections and never says a word, like a hung database."""
+
+    def __init__(self):
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.accepted = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.socket.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self):
+        for conn in self.accepted:
+            conn.close()
+        self.socket.close()
+
+
+class ReadinessWithBrokenDatabaseTests(unittest.TestCase):
+    """Production processes whose database is down or hung: 503, quickly, revealing nothing."""
+
+    def test_unreachable_database_gives_503_without_details(self):
+        env = production_env(DATABASE_URL="postgres://postgres@127.0.0.1:1/unreachable")
+        [probe, live] = fetch(
+            [
+                ("/health/", {"host": HEALTHCHECK_HOST}),
+                ("/health/live/", {"host": HEALTHCHECK_HOST}),
+            ],
+            env,
+        )
+        self.assertEqual(probe["status"], 503)
+        body = json.loads(probe["body"])
+        self.assertEqual(body["status"], "fail")
+        self.assertEqual(body["checks"]["database"], "fail")
+        assert_reveals_nothing(self, probe["body"])
+        self.assertEqual(live["status"], 200)
+
+    def test_hung_database_gives_503_within_the_time_limit(self):
+        server = SilentServer()
+        self.addCleanup(server.close)
+        env = production_env(
+            DATABASE_URL=f"postgres://postgres@127.0.0.1:{server.port}/hung",
+            DATABASE_CONNECT_TIMEOUT="30",
+            HEALTHCHECK_TIMEOUT="1",
+        )
+        # The connect timeout is far longer than the health timeout, so only the health
+        # check's own time limit can produce this answer before the subprocess timeout.
+        [probe] = fetch([("/health/", {"host": HEALTHCHECK_HOST})], env, timeout=20)
+        self.assertEqual(probe["status"], 503)
+        self.assertEqual(json.loads(probe["body"])["checks"]["database"], "fail")
+        assert_reveals_nothing(self, probe["body"])
+        self.assertTrue(server.accepted, "the site never tried the hung database")
+
+
+@unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL")
+class ReadinessInProductionTests(TestCase):
+    def test_railway_probe_over_plain_http_passes(self):
+        env = production_env(DATABASE_URL=shared_database_url())
+        [probe] = fetch([("/health/", {"host": HEALTHCHECK_HOST})], env)
+        self.assertEqual(probe["status"], 200, probe["body"])
+        self.assertEqual(json.loads(probe["body"])["status"], "pass")

@@ -1,0 +1,1 @@
+"""The {{ cookiecutter.project_slug }} project package: settings, URLs, health checks and commands."""

@@ -1,0 +1,135 @@
+"""Health endpoints.
+
+``/health/`` (readiness) answers 200 ``{"status": "pass", "checks": {...}}`` when every
+dependency in PROBES answers, else 503 with ``"fail"``. Railway's deploy healthcheck polls it
+and sends traffic to a new deployment only after a 200. ``/health/live/`` (liveness) checks
+nothing outside the process.
+
+The answers never contain exception text, versions or addresses: the details go to the log.
+Each check runs in a background thread and the view waits at most HEALTH_CHECK_TIMEOUT
+seconds, so a database that accepts connections and then never replies still gets a 503 in
+bounded time instead of a hung worker. While a check is still running, later requests wait on
+that same check instead of piling up new ones.
+"""
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as CheckTimeout
+
+from django.conf import settings
+{%- if cookiecutter.use_redis %}
+from django.core.cache import cache
+{%- endif %}
+from django.db import connections
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+PASSING = "pass"
+FAILING = "fail"
+
+
+def check_database():
+    """Run ``SELECT 1`` on the default database, reusing this thread's connection."""
+    connection = connections["default"]
+    connection.close_if_unusable_or_obsolete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+{%- if cookiecutter.use_redis %}
+
+
+def check_cache():
+    """Write and read back a short-lived key in the cache."""
+    cache.set("health-check", PASSING, timeout=10)
+    if cache.get("health-check") != PASSING:
+        raise RuntimeError("the cache did not return the value just written")
+{%- endif %}
+
+
+class Probe:
+    """One named check, run in a thread of its own with a time limit, one run at a time.
+
+    The thread is a daemon, so a check stuck on a hung database never keeps a worker from
+    exiting, and it is long-lived, so its database connection is reused between checks.
+    """
+
+    def __init__(self, name, check):
+        self.name = name
+        self.check = check
+        self._lock = threading.Lock()
+        self._jobs = queue.SimpleQueue()
+        self._thread = None
+        self._running = None
+
+    def run(self, timeout):
+        """PASSING or FAILING; never raises, never waits longer than ``timeout`` seconds."""
+        with self._lock:
+            if self._running is None or self._running.done():
+                self._running = self._submit(self.check)
+            running = self._running
+        try:
+            running.result(timeout=timeout)
+        except CheckTimeout:
+            logger.warning("health check %r took longer than %.1f s", self.name, timeout)
+            return FAILING
+        except Exception:
+            logger.exception("health check %r failed", self.name)
+            return FAILING
+        return PASSING
+
+    def close_connections(self, timeout=5):
+        """Close the database connections opened by this probe's thread."""
+        self._submit(connections.close_all).result(timeout=timeout)
+
+    def _submit(self, function):
+        future = Future()
+        self._jobs.put((future, function))
+        # Threads do not survive a fork: gunicorn's workers start their own on first use.
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._work, name=f"health-{self.name}", daemon=True
+            )
+            self._thread.start()
+        return future
+
+    def _work(self):
+        while True:
+            future, function = self._jobs.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(function())
+                except BaseException as error:
+                    future.set_exception(error)
+
+
+PROBES = [
+    Probe("database", check_database),
+{%- if cookiecutter.use_redis %}
+    Probe("cache", check_cache),
+{%- endif %}
+]
+
+
+@never_cache
+@require_GET
+def readiness(request):
+    """Ready to serve: every dependency answered in time."""
+    checks = {probe.name: probe.run(settings.HEALTH_CHECK_TIMEOUT) for probe in PROBES}
+    healthy = all(result == PASSING for result in checks.values())
+    return JsonResponse(
+        {"status": PASSING if healthy else FAILING, "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+@never_cache
+@require_GET
+def liveness(request):
+    """The process answers HTTP; nothing outside it is consulted."""
+    return JsonResponse({"status": PASSING})

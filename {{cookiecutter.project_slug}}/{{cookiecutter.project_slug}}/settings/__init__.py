@@ -1,0 +1,1 @@
+"""Settings modules: ``local`` (runserver), ``test`` (the test suite), ``production`` (Railway)."""

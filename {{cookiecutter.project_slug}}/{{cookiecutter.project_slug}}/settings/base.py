@@ -1,0 +1,194 @@
+"""Settings shared by local development, the tests and production.
+
+Environment-specific modules (local, test, production) import everything from here and change
+only what differs. Variables are read through ``environment`` so that a bad value is reported
+as one line naming the variable.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+
+from .environment import ConfigurationError, env_float, env_int, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+PROJECT_NAME = {{ cookiecutter.project_name|python_string }}
+PROJECT_DESCRIPTION = {{ cookiecutter.project_description|python_string }}
+
+# Applications and request handling
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "csp",
+    "{{ cookiecutter.project_slug }}",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "{{ cookiecutter.project_slug }}.urls"
+WSGI_APPLICATION = "{{ cookiecutter.project_slug }}.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "{{ cookiecutter.project_slug }}.context_processors.site",
+            ],
+        },
+    },
+]
+
+
+def admin_url():
+    """The admin's path prefix, from DJANGO_ADMIN_URL (default ``admin/``)."""
+    url = env_str("DJANGO_ADMIN_URL", "admin/")
+    if url.startswith("/") or not url.endswith("/") or " " in url:
+        raise ConfigurationError(
+            f"DJANGO_ADMIN_URL={url!r} must be a path like 'staff-only/': "
+            "no leading slash, one trailing slash, no spaces"
+        )
+    return url
+
+
+ADMIN_URL = admin_url()
+
+# Database
+
+
+def database_config(url, *, conn_max_age=60):
+    """Django's DATABASES entry for a database URL.
+
+    For PostgreSQL: connections are reused for ``conn_max_age`` seconds and checked before each
+    request that reuses them; connecting and every statement have a time limit, so a database
+    that hangs makes requests fail in seconds instead of holding workers until they are killed.
+    """
+    config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        statement_timeout_ms = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30_000)
+        config["OPTIONS"] = {
+            "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 3),
+            "sslmode": env_str("DATABASE_SSLMODE", "prefer"),
+            "options": f"-c statement_timeout={statement_timeout_ms}",
+            "application_name": "{{ cookiecutter.project_slug }}",
+        }
+    return config
+
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache: one per process unless production configures a shared one
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Health checks: how long /health/ waits for the database (and cache) before answering 503
+
+HEALTH_CHECK_TIMEOUT = env_float("HEALTHCHECK_TIMEOUT", 2.0)
+
+# Passwords
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Language and time
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "{{ cookiecutter.time_zone }}"
+USE_I18N = True
+USE_TZ = True
+
+# Static files: collected at build time, served by WhiteNoise with hashed names
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Security headers that hold in every environment
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CSRF_COOKIE_HTTPONLY = True
+
+# The pages use no inline script or style, so the policy can forbid both everywhere, and the
+# admin works under it. Local development uses the same policy, so a violation shows up early.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+    },
+}
+
+# E-mail: written to the log unless a mail server is configured (see production)
+
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL",
+    {{ cookiecutter.author_email|python_string }},
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ADMINS = [
+    (
+        {{ cookiecutter.author_name|python_string }},
+        {{ cookiecutter.author_email|python_string }},
+    ),
+]
+
+# Logging: everything to standard output, where Railway collects it
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "{levelname} {name}: {message}", "style": "{"},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "plain",
+        },
+    },
+    "root": {"handlers": ["stdout"], "level": env_str("DJANGO_LOG_LEVEL", "INFO").upper()},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
