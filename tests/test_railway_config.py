@@ -1,0 +1,287 @@
+"""The Railway configuration the site ships: IaC graph, railway.toml and Procfile.
+
+Expectations come from the answers and the contract (/tmp/cfmp-contract.md, RAILWAY.md), not
+from the generated files: build runs collectstatic, pre-deploy runs `manage.py deploy` with the
+production settings, start runs gunicorn, healthcheck /health/ within Railway's 300 s limit,
+restart on failure within the Free plan's 10 retries, secrets never written into the config.
+"""
+
+from __future__ import annotations
+
+import re
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomllib
+from combinations import (
+    BY_ID,
+    COMBINATIONS,
+    answer,
+    deploy_branches,
+    expected_slug,
+)
+
+IAC_COMBINATIONS = [c for c in COMBINATIONS if answer(c.answers, "railway_config") == "iac"]
+TOML_COMBINATIONS = [c for c in COMBINATIONS if answer(c.answers, "railway_config") != "iac"]
+DEPLOY_KEYS = (
+    "startCommand",
+    "preDeployCommand",
+    "healthcheckPath",
+    "healthcheckTimeout",
+    "restartPolicyType",
+    "restartPolicyMaxRetries",
+)
+SECRET_VARIABLE = re.compile(r"SECRET|PASSWORD|TOKEN|DSN|API_KEY|PRIVATE_KEY", re.IGNORECASE)
+
+
+def ids(combinations):
+    return [c.id for c in combinations]
+
+
+def graph_of(project: Path) -> dict[str, Any]:
+    """Evaluate .railway/railway.py as the Railway CLI would, offline, for production."""
+    from railway_sdk import create_railway_context
+
+    path = project / ".railway" / "railway.py"
+    assert path.is_file(), "no .railway/railway.py"
+    namespace = runpy.run_path(str(path))
+    assert callable(namespace.get("main")), ".railway/railway.py defines no main()"
+    result = namespace["main"](create_railway_context(environment="production"))
+    assert hasattr(result, "to_graph"), "main() must return project(...)"
+    return result.to_graph()
+
+
+def nodes(graph: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(graph.get("resources", []))
+
+
+def web_node(graph: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    name = answer(answers, "railway_service_name")
+    found = [n for n in nodes(graph) if n.get("type") == "service" and n.get("name") == name]
+    assert len(found) == 1, (
+        f"expected one service named {name!r}, got {[n.get('name') for n in nodes(graph)]}"
+    )
+    return found[0]
+
+
+def databases(graph: dict[str, Any], engine: str) -> list[dict[str, Any]]:
+    return [n for n in nodes(graph) if n.get("type") == "database" and n.get("engine") == engine]
+
+
+def procfile(project: Path) -> dict[str, str]:
+    entries = {}
+    for line in (project / "Procfile").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            kind, _, command = line.partition(":")
+            entries[kind.strip()] = command.strip()
+    return entries
+
+
+def check_web_config(build: dict[str, Any], deploy: dict[str, Any], answers: dict[str, Any]):
+    """What both the IaC web node and railway.toml must say (contract + Railway limits)."""
+    slug = expected_slug(answers)
+    settings = f"--settings={slug}.settings.production"
+    command = build.get("buildCommand", "")
+    assert "collectstatic" in command, f"build does not collect static files: {command!r}"
+    assert settings in command, f"build does not use the production settings: {command!r}"
+    assert deploy.get("preDeployCommand") == [f"python manage.py deploy {settings}"]
+    start = deploy.get("startCommand", "")
+    assert start.startswith("gunicorn"), f"start command is not gunicorn: {start!r}"
+    assert "migrate" not in start and "collectstatic" not in start, (
+        "start must not migrate or collect static files (slow restarts, every replica migrates)"
+    )
+    assert deploy.get("healthcheckPath") == "/health/"
+    timeout = deploy.get("healthcheckTimeout")
+    assert isinstance(timeout, int) and not isinstance(timeout, bool)
+    assert 0 < timeout <= 300, f"healthcheckTimeout {timeout} outside Railway's 1..300 s"
+    assert deploy.get("restartPolicyType") == "ON_FAILURE"
+    retries = deploy.get("restartPolicyMaxRetries")
+    assert isinstance(retries, int) and not isinstance(retries, bool)
+    assert 1 <= retries <= 10, f"restartPolicyMaxRetries {retries} outside 1..10 (Free plan cap)"
+
+
+def looks_like_secret(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    if "django-insecure" in value:
+        return True
+    if re.search(r"://[^/\s:@]+:[^/\s@]+@", value):  # credentials inside a URL
+        return True
+    token = re.fullmatch(r"[A-Za-z0-9+/=_\-!@#$%^&*()]{32,}", value)
+    if token:
+        classes = sum(
+            bool(re.search(pattern, value))
+            for pattern in ("[a-z]", "[A-Z]", "[0-9]", r"[^A-Za-z0-9]")
+        )
+        return classes >= 3
+    return False
+
+
+def walk_variables(graph: dict[str, Any]):
+    for node in nodes(graph):
+        for key, value in (node.get("variables") or {}).items():
+            yield node.get("name"), key, value
+
+
+# --------------------------------------------------------------------------- IaC graph
+
+
+@pytest.mark.parametrize("combination", IAC_COMBINATIONS, ids=ids(IAC_COMBINATIONS))
+def test_iac_web_service(combination, get_baked):
+    answers = combination.answers
+    graph = graph_of(get_baked(combination.id))
+    web = web_node(graph, answers)
+
+    source = web.get("source") or {}
+    assert source.get("type") == "github"
+    assert source.get("repo") == answer(answers, "github_repository")
+    assert source.get("branch") == deploy_branches(answers)[0]
+
+    check_web_config(web.get("build") or {}, web.get("deploy") or {}, answers)
+
+
+@pytest.mark.parametrize("combination", IAC_COMBINATIONS, ids=ids(IAC_COMBINATIONS))
+def test_iac_services_and_variables(combination, get_baked):
+    answers = combination.answers
+    graph = graph_of(get_baked(combination.id))
+    web = web_node(graph, answers)
+    variables = web.get("variables") or {}
+
+    postgres = databases(graph, "postgres")
+    assert len(postgres) == 1, "expected exactly one PostgreSQL database"
+    assert variables.get("DATABASE_URL") == {
+        "type": "reference",
+        "resource": postgres[0]["address"],
+        "output": "DATABASE_URL",
+    }
+
+    assert variables.get("SECRET_KEY") == {"type": "preserve"}
+
+    redis = databases(graph, "redis")
+    if answer(answers, "use_redis"):
+        assert len(redis) == 1, "use_redis: expected one Redis service"
+        assert variables.get("REDIS_URL") == {
+            "type": "reference",
+            "resource": redis[0]["address"],
+            "output": "REDIS_URL",
+        }
+    else:
+        assert not redis, "no Redis service without use_redis"
+        assert "REDIS_URL" not in variables
+
+
+@pytest.mark.parametrize("combination", IAC_COMBINATIONS, ids=ids(IAC_COMBINATIONS))
+def test_iac_holds_no_secrets(combination, get_baked):
+    graph = graph_of(get_baked(combination.id))
+    problems = []
+    for node, key, value in walk_variables(graph):
+        kind = value.get("type") if isinstance(value, dict) else None
+        literal = value.get("value") if isinstance(value, dict) else value
+        referenced = kind in {"preserve", "reference", "sharedReference"}
+        if SECRET_VARIABLE.search(key) and not referenced and literal not in (None, ""):
+            problems.append(f"{node}.{key} is set to a literal ({kind})")
+        if looks_like_secret(literal):
+            problems.append(f"{node}.{key} holds a value that looks like a secret")
+
+    def scan(value, where):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                scan(v, f"{where}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                scan(v, f"{where}[{i}]")
+        elif looks_like_secret(value):
+            problems.append(f"{where} looks like a secret")
+
+    scan(graph, "graph")
+    assert not problems, "\n".join(problems)
+
+
+def test_secret_detector_can_fail():
+    """The detector used above flags what it should (so the test above can fail)."""
+    assert looks_like_secret("django-insecure-abc")
+    assert looks_like_secret("postgres://user:hunter2@db:5432/x")
+    assert looks_like_secret("Zq8_kP3-vR7xLm2NwT5yBc9HdJ4fGs6A1e0uYiOo")
+    assert not looks_like_secret("python manage.py deploy --settings=cfmp.settings.production")
+    assert not looks_like_secret("ghcr.io/railwayapp-templates/postgres-ssl:18")
+
+
+@pytest.mark.parametrize("combination", IAC_COMBINATIONS, ids=ids(IAC_COMBINATIONS))
+def test_procfile_matches_iac(combination, get_baked):
+    project = get_baked(combination.id)
+    deploy = web_node(graph_of(project), combination.answers).get("deploy") or {}
+    entries = procfile(project)
+    assert entries.get("web") == deploy.get("startCommand")
+    assert [entries.get("release")] == deploy.get("preDeployCommand")
+
+
+# --------------------------------------------------------------------------- railway.toml
+
+
+def load_toml(project: Path) -> dict[str, Any]:
+    path = project / "railway.toml"
+    assert path.is_file(), "no railway.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def find_key(value: Any, wanted: str, where: str = "") -> list[str]:
+    found = []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            here = f"{where}.{key}" if where else key
+            if key == wanted:
+                found.append(here)
+            found.extend(find_key(child, wanted, here))
+    return found
+
+
+@pytest.mark.parametrize("combination", TOML_COMBINATIONS, ids=ids(TOML_COMBINATIONS))
+def test_railway_toml(combination, get_baked):
+    project = get_baked(combination.id)
+    config = load_toml(project)
+    check_web_config(config.get("build") or {}, config.get("deploy") or {}, combination.answers)
+    variables = find_key(config, "variables")
+    assert not variables, f"Railway never reads variables from railway.toml: {variables}"
+    assert not (project / ".railway").exists(), "legacy answer must not ship the IaC folder"
+
+
+@pytest.mark.parametrize("combination", TOML_COMBINATIONS, ids=ids(TOML_COMBINATIONS))
+def test_procfile_matches_railway_toml(combination, get_baked):
+    project = get_baked(combination.id)
+    deploy = load_toml(project).get("deploy") or {}
+    entries = procfile(project)
+    assert entries.get("web") == deploy.get("startCommand")
+    assert [entries.get("release")] == deploy.get("preDeployCommand")
+
+
+PAIRS = [
+    ("default", "railway.toml"),
+    ("hostile-name-py313", "railway.toml"),
+    ("legacy-railway-toml", "iac"),
+]
+
+
+@pytest.mark.parametrize(("combination_id", "other"), PAIRS, ids=[p[0] for p in PAIRS])
+def test_iac_and_railway_toml_say_the_same(combination_id, other, get_baked):
+    """Bake both variants with otherwise equal answers: same build and deploy settings."""
+    first = get_baked(combination_id)
+    second = get_baked(combination_id, railway_config=other)
+    if answer(BY_ID[combination_id].answers, "railway_config") == "iac":
+        iac_project, toml_project = first, second
+        answers = BY_ID[combination_id].answers
+    else:
+        iac_project, toml_project = second, first
+        answers = {**BY_ID[combination_id].answers, "railway_config": other}
+
+    web = web_node(graph_of(iac_project), answers)
+    config = load_toml(toml_project)
+    assert (web.get("build") or {}).get("buildCommand") == (config.get("build") or {}).get(
+        "buildCommand"
+    )
+    iac_deploy, toml_deploy = web.get("deploy") or {}, config.get("deploy") or {}
+    for key in DEPLOY_KEYS:
+        assert key in iac_deploy, f"IaC web deploy has no {key}"
+        assert iac_deploy.get(key) == toml_deploy.get(key), f"{key} differs"
+    check_web_config(config.get("build") or {}, toml_deploy, answers)
