@@ -56,24 +56,22 @@ def env_bool(name, default):
 
 def env_int(name, default):
     """A whole-number variable."""
-    value = env_str(name)
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigurationError(f"{name}={value!r} is not a whole number") from None
+    return _env_number(name, default, int, "a whole number")
 
 
 def env_float(name, default):
     """A decimal variable, such as a sample rate."""
+    return _env_number(name, default, float, "a number")
+
+
+def _env_number(name, default, parse, kind):
     value = env_str(name)
     if not value:
         return default
     try:
-        return float(value)
+        return parse(value)
     except ValueError:
-        raise ConfigurationError(f"{name}={value!r} is not a number") from None
+        raise ConfigurationError(f"{name}={value!r} is not {kind}") from None
 
 
 def env_list(name):
