@@ -279,12 +279,16 @@ def site_venv(project: Path, python: str) -> Path:
 def database_name(combination_id: str) -> str:
     """A throwaway database name for a combination: cfmp_t_<id with underscores>.
 
-    Under pytest-xdist the worker id is appended, so parallel workers never share a database.
+    CFMP_TEST_RUN_ID (when set) and, under pytest-xdist, the worker id are appended, so runs side
+    by side on one server (several checkouts, parallel workers) never share a database.
     """
     name = "cfmp_t_" + re.sub(r"[^a-z0-9]+", "_", combination_id.lower()).strip("_")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if worker:
-        name += "_" + re.sub(r"[^a-z0-9]+", "_", worker.lower())
+    for suffix in (
+        os.environ.get("CFMP_TEST_RUN_ID", ""),
+        os.environ.get("PYTEST_XDIST_WORKER", ""),
+    ):
+        if suffix:
+            name += "_" + re.sub(r"[^a-z0-9]+", "_", suffix.lower())
     return name[:58]  # PostgreSQL's 63-byte limit, with room for Django's "test_" prefix
 
 
@@ -293,8 +297,12 @@ def database_url(name: str) -> str:
 
 
 def redis_url(combination_id: str) -> str:
-    """A Redis database number per combination, so parallel runs do not share keys."""
-    index = list(BY_ID).index(combination_id) % 16
+    """A Redis database number per combination, so parallel runs do not share keys.
+
+    CFMP_TEST_REDIS_OFFSET (default 0) shifts the numbers for a second run side by side.
+    """
+    offset = int(os.environ.get("CFMP_TEST_REDIS_OFFSET", "0"))
+    index = (list(BY_ID).index(combination_id) + offset) % 16
     return f"{REDIS_BASE_URL}/{index}"
 
 
