@@ -24,9 +24,10 @@ ANSWERS = json.loads(r'''{{ cookiecutter|tojson }}''')
 # Everything below is plain Python; the raw block keeps Jinja from reading it.
 # {% raw %}
 
-# Django version -> the Python versions it supports (add "6.x": ("3.12", ...) here later).
+# Django version -> the Python versions (among the template's choices) it supports.
 SUPPORTED_PYTHON = {
     "5.2": ("3.10", "3.11", "3.12", "3.13"),
+    "6.1": ("3.12", "3.13"),
 }
 
 RAILWAY_CONFIGS = ("iac", "railway.toml")

@@ -30,8 +30,9 @@ provides the pinned uv and jinja2; this needs the network to PyPI):
     .venv/bin/python scripts/lock.py --exclude-newer 2026-11-28T00:00:00Z   # re-create an old lock
 
 Then review ``git diff`` (the direct dependencies' versions, any new package) and run the
-template's tests. To add a Django line (e.g. "6.0" on Python 3.12), add it to DJANGO_LINES and
-to the django_version choices in cookiecutter.json, and run the script again.
+template's tests. To add a Django line (e.g. "7.0"), add it to DJANGO_LINES and
+to the django_version choices in cookiecutter.json (and to SUPPORTED_PYTHON in
+hooks/pre_gen_project.py), and run the script again.
 
 The output depends only on what PyPI serves (pin it with --exclude-newer) and on --date: entries
 are sorted by uv, the combinations come in a fixed order, and no other time stamp is written.
@@ -53,10 +54,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "{{cookiecutter.project_slug}}"
 
-# Django line (a django_version choice in cookiecutter.json) -> (lowest Python it supports,
-# the pin spec that selects its newest patch release).
-DJANGO_LINES: dict[str, tuple[str, str]] = {
-    "5.2": ("3.10", "Django==5.2.*"),
+
+@dataclass(frozen=True)
+class DjangoLine:
+    """A django_version choice in cookiecutter.json and what its lock needs."""
+
+    python: str  # the lowest Python the line supports: the lock is resolved for it and newer
+    spec: str  # the pin spec that selects the line's newest patch release
+    extra: tuple[str, ...] = ()  # direct requirements only this line needs
+
+
+DJANGO_LINES: dict[str, DjangoLine] = {
+    # 5.2 has no Content-Security-Policy support of its own: django-csp provides the header.
+    "5.2": DjangoLine("3.10", "Django==5.2.*", ("django-csp>=4,<5",)),
+    # 6.x has it built in (SECURE_CSP and its middleware), so no django-csp.
+    "6.1": DjangoLine("3.12", "Django==6.1.*"),
 }
 
 # Direct production requirements, besides Django, for every site.
@@ -65,7 +77,6 @@ BASE_REQUIREMENTS = [
     "psycopg[binary]",
     "whitenoise[brotli]",
     "dj-database-url",
-    "django-csp>=4,<5",
 ]
 SENTRY_REQUIREMENTS = ["sentry-sdk[django]"]
 REDIS_REQUIREMENTS = ["redis"]
@@ -106,7 +117,7 @@ def normalize(name: str) -> str:
 
 
 def production_requirements(line: str, use_sentry: bool, use_redis: bool) -> list[str]:
-    reqs = [DJANGO_LINES[line][1], *BASE_REQUIREMENTS]
+    reqs = [DJANGO_LINES[line].spec, *BASE_REQUIREMENTS, *DJANGO_LINES[line].extra]
     if use_sentry:
         reqs += SENTRY_REQUIREMENTS
     if use_redis:
@@ -271,7 +282,7 @@ def lock_all(resolver: Resolver, date: str) -> tuple[str, str, dict[str, dict[st
     dev_blocks: list[tuple[str, str]] = []
     pins: dict[str, dict[str, str]] = {}
     for line in sorted(DJANGO_LINES, key=lambda v: tuple(int(p) for p in v.split("."))):
-        python = DJANGO_LINES[line][0]
+        python = DJANGO_LINES[line].python
         dev_body: str | None = None
         for use_sentry, use_redis in ANSWER_PAIRS:
             reqs = production_requirements(line, use_sentry, use_redis)
@@ -357,11 +368,18 @@ def check_rendered(prod_template: str, dev_template: str) -> None:
             names = [normalize(re.split(r"[=; ]", r, maxsplit=1)[0]) for r in reqs]
             if name == "requirements.txt":
                 expect = {"django", "gunicorn", "psycopg", "whitenoise", "dj-database-url"}
+                expect |= {normalize(re.split(r"[<>=]", r)[0]) for r in DJANGO_LINES[line].extra}
                 expect |= {"sentry-sdk"} if use_sentry else set()
                 expect |= {"redis"} if use_redis else set()
                 unwanted = (set() if use_sentry else {"sentry-sdk"}) | (
                     set() if use_redis else {"redis"}
                 )
+                # A package one Django line needs (django-csp) must not reach the others.
+                unwanted |= {
+                    normalize(re.split(r"[<>=]", r)[0])
+                    for other in DJANGO_LINES.values()
+                    for r in other.extra
+                } - expect
                 if not expect <= set(names) or unwanted & set(names):
                     raise LockError(f"{where}: wrong package set {sorted(set(names))}")
     # Answers without a lock must fail the bake, not ship an empty lock.
@@ -394,7 +412,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             " write {{cookiecutter.project_slug}}/requirements.txt and requirements-dev.txt."
         ),
         epilog="Django lines and their lowest Python: "
-        + ", ".join(f"{k} (Python {v[0]}+)" for k, v in DJANGO_LINES.items()),
+        + ", ".join(f"{k} (Python {v.python}+)" for k, v in DJANGO_LINES.items()),
     )
     parser.add_argument(
         "--date",

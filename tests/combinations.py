@@ -26,6 +26,7 @@ COMBINATIONS: list[Combination] = [
     Combination("default", {}),
     Combination("redis", {"use_redis": True}),
     Combination("legacy-railway-toml", {"railway_config": "railway.toml"}),
+    Combination("django-6.1", {"django_version": "6.1"}),
     Combination(
         "no-sentry-smtp-proprietary",
         {"use_sentry": False, "email_backend": "smtp", "license": "Proprietary"},

@@ -193,6 +193,21 @@ def test_every_keyword_slug_is_rejected(cookies, capfd, slug):
     assert "a Python keyword" in err
 
 
+@pytest.mark.parametrize("python", ["3.10", "3.11"])
+def test_django_6_refuses_a_python_it_does_not_support(cookies, capfd, python):
+    result = cookies.bake(
+        extra_context={**BASE, "django_version": "6.1", "python_version": python},
+        template=str(TEMPLATE),
+    )
+    _, err = capfd.readouterr()
+    assert result.exit_code != 0
+    assert result.project_path is None
+    assert err.strip().splitlines() == error_lines(err)
+    (line,) = error_lines(err)
+    assert line.startswith(f"ERROR: python_version '{python}' ")
+    assert "Django 6.1 supports Python '3.12', '3.13'" in line
+
+
 ACCEPTED = [
     pytest.param({"project_name": raw(HOSTILE_NAME)}, id="hostile-name"),
     pytest.param({"project_name": "Épicerie solidaire – Zürich 🍞"}, id="unicode-name"),
@@ -214,6 +229,7 @@ ACCEPTED = [
     pytest.param(
         {"python_version": "3.10", "use_sentry": "n", "use_redis": "y"}, id="y-n-booleans"
     ),
+    pytest.param({"django_version": "6.1", "python_version": "3.13"}, id="django-6.1-py313"),
 ]
 
 

@@ -8,7 +8,11 @@ as one line naming the variable.
 from pathlib import Path
 
 import dj_database_url
+{%- if cookiecutter.django_version == "5.2" %}
 from csp.constants import NONE, SELF
+{%- else %}
+from django.utils.csp import CSP
+{%- endif %}
 
 from .environment import ConfigurationError, env_float, env_int, env_str
 
@@ -26,14 +30,20 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+{%- if cookiecutter.django_version == "5.2" %}
     "csp",
+{%- endif %}
     "{{ cookiecutter.project_slug }}",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+{%- if cookiecutter.django_version == "5.2" %}
     "csp.middleware.CSPMiddleware",
+{%- else %}
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+{%- endif %}
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -142,20 +152,29 @@ CSRF_COOKIE_HTTPONLY = True
 
 # The pages use no inline script or style, so the policy can forbid both everywhere, and the
 # admin works under it. Local development uses the same policy, so a violation shows up early.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [NONE],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "manifest-src": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-        "base-uri": [NONE],
-    },
+{%- if cookiecutter.django_version == "5.2" %}
+# Django 5.2 has no Content-Security-Policy support of its own; django-csp sends the header.
+{%- else %}
+# Django sends the header itself (ContentSecurityPolicyMiddleware, SECURE_CSP).
+NONE, SELF = CSP.NONE, CSP.SELF
+{%- endif %}
+CONTENT_SECURITY_POLICY_DIRECTIVES = {
+    "default-src": [NONE],
+    "script-src": [SELF],
+    "style-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "font-src": [SELF],
+    "connect-src": [SELF],
+    "manifest-src": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+    "base-uri": [NONE],
 }
+{%- if cookiecutter.django_version == "5.2" %}
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": CONTENT_SECURITY_POLICY_DIRECTIVES}
+{%- else %}
+SECURE_CSP = CONTENT_SECURITY_POLICY_DIRECTIVES
+{%- endif %}
 
 # E-mail: written to the log unless a mail server is configured (see production)
 
