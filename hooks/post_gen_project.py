@@ -1,5 +1,11 @@
 """Finish the generated project: prune, write a local .env, record the answers, print next steps.
 
+The answers go to .cookiecutter.json, and, for a site baked with plain cookiecutter from a git
+checkout of the template, to .cruft.json with the template's source and commit, in the form
+cruft 2.16 writes it, so `cruft check` and `cruft update` work on every site. When cruft itself
+bakes (cruft create, or the clean copies cruft update renders), the context carries `_commit`
+and cruft writes .cruft.json itself: the hook leaves it alone.
+
 Cookiecutter renders this file with Jinja and runs it inside the new project folder. The
 answers arrive as ONE JSON document inside a raw string (`tojson` escapes quotes,
 backslashes, newlines and non-ASCII), so no answer can change the Python below.
@@ -10,11 +16,14 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 # tojson escapes every ' character, so nothing in an answer can end this string.
 CONTEXT = json.loads(r'''{{ cookiecutter|tojson }}''')
+# The template folder, as an absolute path (see local_extensions.template_directory).
+TEMPLATE_DIRECTORY = json.loads(r'''{{ cookiecutter|template_directory|tojson }}''')
 
 # Everything below is plain Python; the raw block keeps Jinja from reading it.
 # {% raw %}
@@ -29,6 +38,15 @@ REMOVALS = {
 
 ENV_FILE = ".env"
 ANSWERS_FILE = ".cookiecutter.json"
+CRUFT_FILE = ".cruft.json"
+# Context keys cookiecutter adds for this one run (paths on this machine): not part of the record.
+RUN_KEYS = ("_output_dir", "_repo_dir", "_checkout", "_template", "_commit", "__prompts__")
+# Cookiecutter's built-in abbreviations, used when cookiecutter itself cannot be imported.
+ABBREVIATIONS = {
+    "gh": "https://github.com/{0}.git",
+    "gl": "https://gitlab.com/{0}.git",
+    "bb": "https://bitbucket.org/{0}",
+}
 
 
 def answers_to_record(context):
@@ -84,6 +102,71 @@ def write_answers(root, answers):
     """Write .cookiecutter.json: sorted keys, indent 2, final newline (same answers, same bytes)."""
     text = json.dumps(answers, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     (root / ANSWERS_FILE).write_text(text, encoding="utf-8", newline="\n")
+
+
+def git(directory, *args):
+    """Return git's output for ``git -C directory args``, or None when git fails or is missing."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", directory, *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def template_url(template, toplevel):
+    """The source cruft clones later: the remote URL as given (abbreviation expanded), or the
+    absolute path of the local git checkout the site was baked from."""
+    try:
+        from cookiecutter.repository import expand_abbreviations, is_repo_url
+    except ImportError:
+        prefix, _, rest = template.partition(":")
+        expanded = ABBREVIATIONS[prefix].format(rest) if prefix in ABBREVIATIONS else template
+        return expanded if "://" in expanded or "@" in expanded else toplevel
+    expanded = expand_abbreviations(template, ABBREVIATIONS)
+    return expanded if is_repo_url(expanded) else toplevel
+
+
+def cruft_state(context, template_directory):
+    """Return (state, note): the .cruft.json content for a plain cookiecutter bake, or None and
+    the reason it cannot be recorded. ``note`` is a line for the user, or ""."""
+    toplevel = git(template_directory, "rev-parse", "--show-toplevel")
+    commit = git(template_directory, "rev-parse", "--verify", "HEAD")
+    if not toplevel or not commit:
+        return None, (
+            "The template was not baked from a git checkout, so no .cruft.json was written;"
+            " link the site to the template later with: cruft link <template git URL>"
+        )
+    prefix = git(template_directory, "rev-parse", "--show-prefix") or ""
+    url = template_url(str(context.get("_template") or toplevel), toplevel)
+    recorded = {key: value for key, value in context.items() if key not in RUN_KEYS}
+    recorded["_template"] = url
+    recorded["_commit"] = commit
+    state = {
+        "template": url,
+        "commit": commit,
+        "checkout": context.get("_checkout"),
+        "context": {"cookiecutter": recorded},
+        "directory": prefix.rstrip("/") or None,
+    }
+    note = ""
+    if git(template_directory, "status", "--porcelain", "--", "."):
+        note = (
+            f"NOTE: the template folder has uncommitted changes; .cruft.json records its"
+            f" last commit ({commit[:12]}), which does not have them."
+        )
+    return state, note
+
+
+def write_cruft_state(root, state):
+    """Write .cruft.json as cruft 2.16 does: indent 2, non-ASCII kept, final newline."""
+    text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
+    (root / CRUFT_FILE).write_text(text, encoding="utf-8", newline="\n")
 
 
 def next_steps(answers, env_written):
@@ -150,14 +233,24 @@ def next_steps(answers, env_written):
 
 
 def main():
-    """Prune, write .env and .cookiecutter.json, print the next steps; one error line on failure."""
+    """Prune, write .env and the records of the answers, print the next steps.
+
+    One error line on failure.
+    """
     try:
         root = Path.cwd()
         answers = answers_to_record(CONTEXT)
         remove_unselected(root, answers)
         env_written = write_env(root, answers["project_slug"])
         write_answers(root, answers)
+        note = ""
+        if "_commit" not in CONTEXT:  # plain cookiecutter; cruft writes .cruft.json itself
+            state, note = cruft_state(CONTEXT, TEMPLATE_DIRECTORY)
+            if state is not None:
+                write_cruft_state(root, state)
         print("\n".join(next_steps(answers, env_written)))
+        if note:
+            print(note)
     except Exception as error:
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"ERROR: could not finish the project: {message}", file=sys.stderr)
