@@ -170,13 +170,26 @@ def write_cruft_state(root, state):
 
 
 def next_steps(answers, env_written):
-    """Return the numbered next steps for these answers, as lines of text."""
+    """Return the numbered next steps for these answers, as lines of text.
+
+    They follow the site README's "First deploy on Railway" for the same answers: IaC creates
+    the services from .railway/railway.py; the legacy railway.toml path links an existing
+    service and sets the references by hand. Redis appears only when it was chosen.
+    """
     slug = answers["project_slug"]
     service = answers["railway_service_name"]
     repository = answers["github_repository"]
     redis = answers.get("use_redis") is True
-    generate = 'python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
-    set_secret = f'railway variables --service {service} --set "SECRET_KEY=<the generated key>"'
+    domain = answers.get("custom_domain") or ""
+    on = f"--service {service}"
+    set_secret = (
+        f'railway variables {on} --set "SECRET_KEY=$(python -c'
+        " 'import secrets; print(secrets.token_urlsafe(50))')\""
+    )
+
+    def command(text, why=""):
+        width = max(40, len(text) + 1)  # at least two spaces before the (explanation)
+        return f"       {text:<{width}} ({why})" if why else f"       {text}"
 
     lines = [
         "",
@@ -186,32 +199,46 @@ def next_steps(answers, env_written):
         "  3. pip install -r requirements-dev.txt",
         "  4. python manage.py migrate && python manage.py runserver",
         "  5. python manage.py test",
-        f"  6. Push to GitHub ({repository}), then on Railway:",
+        f"  6. Push to GitHub ({repository}), then with the Railway CLI (npm i -g @railway/cli):",
     ]
     if answers["railway_config"] == "iac":
-        created = (
-            "the web service, PostgreSQL and Redis" if redis else "the web service and PostgreSQL"
-        )
+        if redis:
+            created = f"the {service} service, PostgreSQL and Redis"
+        else:
+            created = f"the {service} service and PostgreSQL"
         lines += [
-            "       railway link",
-            f"       railway config apply      (creates {created} from .railway/railway.py)",
-            f"       {generate}",
-            f"       {set_secret}",
+            command("pip install railway-sdk==0.7.0", "the CLI runs .railway/railway.py with it"),
+            command("railway login"),
+            command("railway init", "a new project; railway link for an existing one"),
+            command("railway config plan", "read-only: what would be created"),
+            command("railway config apply", f"creates {created}"),
+            command(set_secret),
+            command(f"railway domain {on}", "a public *.up.railway.app address"),
         ]
+        if domain:
+            lines.append(command(f"{domain} is attached by the IaC file: add the DNS record shown"))
     else:
         lines += [
-            f"       create a service named {service!r} from the GitHub repository"
-            " (it reads railway.toml), then add PostgreSQL",
+            "       (railway.toml is for services that already use it;"
+            " Railway stops reading it on 2026-12-01)",
+            command("railway login"),
+            command("railway link", f"the existing project and its {service} service"),
+            command("railway add --database postgres", "unless it has a service named Postgres"),
         ]
         if redis:
-            lines.append("       add Redis, and set REDIS_URL=${{Redis.REDIS_URL}} on the service")
+            lines.append(
+                command("railway add --database redis", "unless it has a service named Redis")
+            )
+        reference = f"railway variables {on} --set "
+        lines.append(command(reference + "'DATABASE_URL=${{Postgres.DATABASE_URL}}'"))
+        if redis:
+            lines.append(command(reference + "'REDIS_URL=${{Redis.REDIS_URL}}'"))
         lines += [
-            "       set DATABASE_URL=${{Postgres.DATABASE_URL}} on the service",
-            f"       generate SECRET_KEY with: {generate}",
-            f"       {set_secret}",
-            "       (railway.toml suits existing services only;"
-            " Railway stops reading it on 2026-12-01)",
+            command(set_secret),
+            command(f"railway domain {on}", "a public *.up.railway.app address"),
         ]
+        if domain:
+            lines.append(command(f"railway domain {domain} {on}", "then add the DNS record shown"))
     extras = []
     if answers.get("use_sentry") is True:
         extras.append("SENTRY_DSN (Sentry)")
@@ -219,16 +246,18 @@ def next_steps(answers, env_written):
         extras.append("EMAIL_HOST, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, DEFAULT_FROM_EMAIL (SMTP)")
     if extras:
         lines.append("       optional variables: " + "; ".join(extras))
-    if answers.get("custom_domain"):
-        lines.append(
-            f"       add the custom domain {answers['custom_domain']}"
-            " in the service's Networking settings"
-        )
-    lines.append('  7. Details, rollback and troubleshooting: the "Deploy" section of README.md')
+    lines.append(
+        "  7. Deploy details, rollback and troubleshooting: README.md"
+        ' ("First deploy on Railway", "Rollback", "Troubleshooting")'
+    )
     if env_written:
         lines.append("A local .env with a fresh SECRET_KEY was written (git-ignored, mode 0600).")
     else:
         lines.append("An existing .env was kept as it was.")
+    lines.append(
+        "Template updates later: cruft check, then cruft update"
+        ' (README.md, "Updates from the template").'
+    )
     return lines
 
 
