@@ -467,6 +467,17 @@ def write_measurements(cache, directory: Path, version: str) -> None:
                 "min_contrast": round(min(ratios), 2) if ratios else None,
                 "min_main_font_px": min((t["fontSize"] for t in main), default=None),
                 "max_line_characters": round(max((t["lineCharacters"] for t in main), default=0)),
+                "texts": [
+                    {
+                        "element": t["element"],
+                        "text": t["text"],
+                        "in_main": t["inMain"],
+                        "contrast": round(ratio, 2),
+                        "font_px": t["fontSize"],
+                        "line_characters": round(t["lineCharacters"]),
+                    }
+                    for t, ratio in zip(texts, ratios, strict=True)
+                ],
             }
         )
     report = {"chromium": version, "pages": rows}
