@@ -1,5 +1,11 @@
 """Finish the generated project: prune, write a local .env, record the answers, print next steps.
 
+The answers go to .cookiecutter.json, and, for a site baked with plain cookiecutter from a git
+checkout of the template, to .cruft.json with the template's source and commit, in the form
+cruft 2.16 writes it, so `cruft check` and `cruft update` work on every site. When cruft itself
+bakes (cruft create, or the clean copies cruft update renders), the context carries `_commit`
+and cruft writes .cruft.json itself: the hook leaves it alone.
+
 Cookiecutter renders this file with Jinja and runs it inside the new project folder. The
 answers arrive as ONE JSON document inside a raw string (`tojson` escapes quotes,
 backslashes, newlines and non-ASCII), so no answer can change the Python below.
@@ -10,11 +16,14 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 # tojson escapes every ' character, so nothing in an answer can end this string.
 CONTEXT = json.loads(r'''{{ cookiecutter|tojson }}''')
+# The template folder, as an absolute path (see local_extensions.template_directory).
+TEMPLATE_DIRECTORY = json.loads(r'''{{ cookiecutter|template_directory|tojson }}''')
 
 # Everything below is plain Python; the raw block keeps Jinja from reading it.
 # {% raw %}
@@ -29,6 +38,15 @@ REMOVALS = {
 
 ENV_FILE = ".env"
 ANSWERS_FILE = ".cookiecutter.json"
+CRUFT_FILE = ".cruft.json"
+# Context keys cookiecutter adds for this one run (paths on this machine): not part of the record.
+RUN_KEYS = ("_output_dir", "_repo_dir", "_checkout", "_template", "_commit", "__prompts__")
+# Cookiecutter's built-in abbreviations, used when cookiecutter itself cannot be imported.
+ABBREVIATIONS = {
+    "gh": "https://github.com/{0}.git",
+    "gl": "https://gitlab.com/{0}.git",
+    "bb": "https://bitbucket.org/{0}",
+}
 
 
 def answers_to_record(context):
@@ -86,14 +104,92 @@ def write_answers(root, answers):
     (root / ANSWERS_FILE).write_text(text, encoding="utf-8", newline="\n")
 
 
+def git(directory, *args):
+    """Return git's output for ``git -C directory args``, or None when git fails or is missing."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", directory, *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def template_url(template, toplevel):
+    """The source cruft clones later: the remote URL as given (abbreviation expanded), or the
+    absolute path of the local git checkout the site was baked from."""
+    try:
+        from cookiecutter.repository import expand_abbreviations, is_repo_url
+    except ImportError:
+        prefix, _, rest = template.partition(":")
+        expanded = ABBREVIATIONS[prefix].format(rest) if prefix in ABBREVIATIONS else template
+        return expanded if "://" in expanded or "@" in expanded else toplevel
+    expanded = expand_abbreviations(template, ABBREVIATIONS)
+    return expanded if is_repo_url(expanded) else toplevel
+
+
+def cruft_state(context, template_directory):
+    """Return (state, note): the .cruft.json content for a plain cookiecutter bake, or None and
+    the reason it cannot be recorded. ``note`` is a line for the user, or ""."""
+    toplevel = git(template_directory, "rev-parse", "--show-toplevel")
+    commit = git(template_directory, "rev-parse", "--verify", "HEAD")
+    if not toplevel or not commit:
+        return None, (
+            "The template was not baked from a git checkout, so no .cruft.json was written;"
+            " link the site to the template later with: cruft link <template git URL>"
+        )
+    prefix = git(template_directory, "rev-parse", "--show-prefix") or ""
+    url = template_url(str(context.get("_template") or toplevel), toplevel)
+    recorded = {key: value for key, value in context.items() if key not in RUN_KEYS}
+    recorded["_template"] = url
+    recorded["_commit"] = commit
+    state = {
+        "template": url,
+        "commit": commit,
+        "checkout": context.get("_checkout"),
+        "context": {"cookiecutter": recorded},
+        "directory": prefix.rstrip("/") or None,
+    }
+    note = ""
+    if git(template_directory, "status", "--porcelain", "--", "."):
+        note = (
+            f"NOTE: the template folder has uncommitted changes; .cruft.json records its"
+            f" last commit ({commit[:12]}), which does not have them."
+        )
+    return state, note
+
+
+def write_cruft_state(root, state):
+    """Write .cruft.json as cruft 2.16 does: indent 2, non-ASCII kept, final newline."""
+    text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
+    (root / CRUFT_FILE).write_text(text, encoding="utf-8", newline="\n")
+
+
 def next_steps(answers, env_written):
-    """Return the numbered next steps for these answers, as lines of text."""
+    """Return the numbered next steps for these answers, as lines of text.
+
+    They follow the site README's "First deploy on Railway" for the same answers: IaC creates
+    the services from .railway/railway.py; the legacy railway.toml path links an existing
+    service and sets the references by hand. Redis appears only when it was chosen.
+    """
     slug = answers["project_slug"]
     service = answers["railway_service_name"]
     repository = answers["github_repository"]
     redis = answers.get("use_redis") is True
-    generate = 'python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
-    set_secret = f'railway variables --service {service} --set "SECRET_KEY=<the generated key>"'
+    domain = answers.get("custom_domain") or ""
+    on = f"--service {service}"
+    set_secret = (
+        f'railway variables {on} --set "SECRET_KEY=$(python -c'
+        " 'import secrets; print(secrets.token_urlsafe(50))')\""
+    )
+
+    def command(text, why=""):
+        width = max(40, len(text) + 1)  # at least two spaces before the (explanation)
+        return f"       {text:<{width}} ({why})" if why else f"       {text}"
 
     lines = [
         "",
@@ -103,32 +199,46 @@ def next_steps(answers, env_written):
         "  3. pip install -r requirements-dev.txt",
         "  4. python manage.py migrate && python manage.py runserver",
         "  5. python manage.py test",
-        f"  6. Push to GitHub ({repository}), then on Railway:",
+        f"  6. Push to GitHub ({repository}), then with the Railway CLI (npm i -g @railway/cli):",
     ]
     if answers["railway_config"] == "iac":
-        created = (
-            "the web service, PostgreSQL and Redis" if redis else "the web service and PostgreSQL"
-        )
+        if redis:
+            created = f"the {service} service, PostgreSQL and Redis"
+        else:
+            created = f"the {service} service and PostgreSQL"
         lines += [
-            "       railway link",
-            f"       railway config apply      (creates {created} from .railway/railway.py)",
-            f"       {generate}",
-            f"       {set_secret}",
+            command("pip install railway-sdk==0.7.0", "the CLI runs .railway/railway.py with it"),
+            command("railway login"),
+            command("railway init", "a new project; railway link for an existing one"),
+            command("railway config plan", "read-only: what would be created"),
+            command("railway config apply", f"creates {created}"),
+            command(set_secret),
+            command(f"railway domain {on}", "a public *.up.railway.app address"),
         ]
+        if domain:
+            lines.append(command(f"{domain} is attached by the IaC file: add the DNS record shown"))
     else:
         lines += [
-            f"       create a service named {service!r} from the GitHub repository"
-            " (it reads railway.toml), then add PostgreSQL",
+            "       (railway.toml is for services that already use it;"
+            " Railway stops reading it on 2026-12-01)",
+            command("railway login"),
+            command("railway link", f"the existing project and its {service} service"),
+            command("railway add --database postgres", "unless it has a service named Postgres"),
         ]
         if redis:
-            lines.append("       add Redis, and set REDIS_URL=${{Redis.REDIS_URL}} on the service")
+            lines.append(
+                command("railway add --database redis", "unless it has a service named Redis")
+            )
+        reference = f"railway variables {on} --set "
+        lines.append(command(reference + "'DATABASE_URL=${{Postgres.DATABASE_URL}}'"))
+        if redis:
+            lines.append(command(reference + "'REDIS_URL=${{Redis.REDIS_URL}}'"))
         lines += [
-            "       set DATABASE_URL=${{Postgres.DATABASE_URL}} on the service",
-            f"       generate SECRET_KEY with: {generate}",
-            f"       {set_secret}",
-            "       (railway.toml suits existing services only;"
-            " Railway stops reading it on 2026-12-01)",
+            command(set_secret),
+            command(f"railway domain {on}", "a public *.up.railway.app address"),
         ]
+        if domain:
+            lines.append(command(f"railway domain {domain} {on}", "then add the DNS record shown"))
     extras = []
     if answers.get("use_sentry") is True:
         extras.append("SENTRY_DSN (Sentry)")
@@ -136,28 +246,40 @@ def next_steps(answers, env_written):
         extras.append("EMAIL_HOST, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, DEFAULT_FROM_EMAIL (SMTP)")
     if extras:
         lines.append("       optional variables: " + "; ".join(extras))
-    if answers.get("custom_domain"):
-        lines.append(
-            f"       add the custom domain {answers['custom_domain']}"
-            " in the service's Networking settings"
-        )
-    lines.append('  7. Details, rollback and troubleshooting: the "Deploy" section of README.md')
+    lines.append(
+        "  7. Deploy details, rollback and troubleshooting: README.md"
+        ' ("First deploy on Railway", "Rollback", "Troubleshooting")'
+    )
     if env_written:
         lines.append("A local .env with a fresh SECRET_KEY was written (git-ignored, mode 0600).")
     else:
         lines.append("An existing .env was kept as it was.")
+    lines.append(
+        "Template updates later: cruft check, then cruft update"
+        ' (README.md, "Updates from the template").'
+    )
     return lines
 
 
 def main():
-    """Prune, write .env and .cookiecutter.json, print the next steps; one error line on failure."""
+    """Prune, write .env and the records of the answers, print the next steps.
+
+    One error line on failure.
+    """
     try:
         root = Path.cwd()
         answers = answers_to_record(CONTEXT)
         remove_unselected(root, answers)
         env_written = write_env(root, answers["project_slug"])
         write_answers(root, answers)
+        note = ""
+        if "_commit" not in CONTEXT:  # plain cookiecutter; cruft writes .cruft.json itself
+            state, note = cruft_state(CONTEXT, TEMPLATE_DIRECTORY)
+            if state is not None:
+                write_cruft_state(root, state)
         print("\n".join(next_steps(answers, env_written)))
+        if note:
+            print(note)
     except Exception as error:
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"ERROR: could not finish the project: {message}", file=sys.stderr)

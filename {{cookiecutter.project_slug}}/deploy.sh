@@ -32,6 +32,15 @@ Options:
                         else the custom domain chosen for the project; without one the
                         health check is skipped)
   -h, --help            show this help
+
+Options that take a value also accept --option=VALUE.
+
+Environment:
+  RAILWAY_TOKEN          a Railway project token, instead of `railway login` (CI)
+  RAILWAY_PUBLIC_DOMAIN  the default for --domain
+
+Exit status: 0 when deployed (and healthy, when a domain is known); 1 when a check, the
+tests, the deploy or the health check failed; 2 for a wrong option or argument.
 USAGE
 }
 
@@ -42,7 +51,7 @@ fail() {
 
 usage_error() {
     echo "deploy.sh: $*" >&2
-    usage >&2
+    echo "Run ./deploy.sh --help for the options." >&2
     exit 2
 }
 
@@ -73,8 +82,11 @@ while [[ $# -gt 0 ]]; do
                 --domain=*) domain="$value" ;;
             esac
             ;;
-        *)
+        -*)
             usage_error "unknown option: $1"
+            ;;
+        *)
+            usage_error "unexpected argument: $1 (deploy.sh takes options only)"
             ;;
     esac
     shift

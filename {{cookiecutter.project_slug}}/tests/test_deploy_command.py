@@ -1,5 +1,8 @@
 """``manage.py deploy``, the pre-deploy step, run as Railway runs it: its own process."""
 
+import json
+import re
+import secrets
 import unittest
 
 from django.db import connection
@@ -8,42 +11,125 @@ from django.test import TransactionTestCase
 from .helpers import PRODUCTION_SETTINGS, production_env, run_python, shared_database_url
 
 DEPLOY = ["manage.py", "deploy", f"--settings={PRODUCTION_SETTINGS}"]
+STEPS = [
+    "required variables",
+    "deployment checks",
+    "migration plan",
+    "migrate",
+    "database answers",
+]
+# "[2/5] deployment checks: no issues (0.41 s)"
+STEP_LINE = re.compile(r"^\[(\d)/5\] (.+?): (.+) \((\d+\.\d\d) s\)$", re.MULTILINE)
 
 
 @unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL")
 class DeployCommandTests(TransactionTestCase):
+    def setUp(self):
+        self.secret_key = secrets.token_urlsafe(50)
+
     def deploy(self, *args, **changes):
-        env = production_env(**{"DATABASE_URL": shared_database_url(), **changes})
+        env = production_env(
+            **{"DATABASE_URL": shared_database_url(), "SECRET_KEY": self.secret_key, **changes}
+        )
         return run_python([*DEPLOY, *args], env, timeout=120)
+
+    def deploy_json(self, *args, **changes):
+        """Run with --json; return (exit code, the parsed report, stderr)."""
+        result = self.deploy("--json", *args, **changes)
+        try:
+            report = json.loads(result.stdout)
+        except json.JSONDecodeError:
+            self.fail(f"stdout is not one JSON document:\n{result.stdout}\n{result.stderr}")
+        return result.returncode, report, result.stderr
+
+    def assertNoSecrets(self, *texts):
+        for text in texts:
+            self.assertNotIn(self.secret_key, text)
+
+    # ------------------------------------------------------------------ text
 
     def test_runs_every_step_and_succeeds(self):
         result = self.deploy()
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        for step in (
-            "required variables",
-            "deployment checks",
-            "migration plan",
-            "migrate",
-            "database answers",
-        ):
-            self.assertIn(step, result.stdout)
-        self.assertIn("[5/5] database answers: ok", result.stdout)
-        self.assertIn("ready to start", result.stdout)
+        lines = STEP_LINE.findall(result.stdout)
+        self.assertEqual([name for _, name, _, _ in lines], STEPS)
+        self.assertEqual([int(number) for number, _, _, _ in lines], [1, 2, 3, 4, 5])
+        self.assertIn("[5/5] database answers: ok (", result.stdout)
+        last_line = result.stdout.strip().splitlines()[-1]
+        self.assertRegex(last_line, r"^deploy: ready to start; 5 steps in \d+\.\d\d s$")
+        self.assertNoSecrets(result.stdout, result.stderr)
 
     def test_dry_run_applies_nothing(self):
         result = self.deploy("--dry-run")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertIn("skipped (--dry-run)", result.stdout)
-        self.assertIn("dry run passed", result.stdout)
+        self.assertRegex(result.stdout, r"\[4/5\] migrate: skipped \(--dry-run\) \(\d+\.\d\d s\)")
+        self.assertIn("deploy: dry run passed, nothing applied", result.stdout)
 
     def test_deployment_warnings_stop_the_deploy(self):
         result = self.deploy(SECURE_HSTS_PRELOAD="false")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("security.W021", result.stderr)
-        self.assertIn("deploy stopped at 'deployment checks'", result.stderr)
+        self.assertRegex(result.stderr, r"\[2/5\] deployment checks: FAILED \(\d+\.\d\d s\)")
+        # The steps after the failure are shown as not run, and one line sums it up.
+        for number, name in enumerate(STEPS[2:], start=3):
+            self.assertIn(f"[{number}/5] {name}: not run", result.stdout)
+        self.assertRegex(
+            result.stderr,
+            r"deploy stopped at 'deployment checks' \(step 2/5\) after \d+\.\d\d s",
+        )
+        self.assertNotIn("ready to start", result.stdout)
 
     def test_unreachable_database_fails_the_deploy(self):
         result = self.deploy(DATABASE_URL="postgres://postgres@127.0.0.1:1/unreachable")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("deploy stopped at", result.stderr)
         self.assertNotIn("Traceback", result.stderr)
+
+    # ------------------------------------------------------------------ --json
+
+    def test_json_report_of_a_good_deploy(self):
+        code, report, stderr = self.deploy_json()
+        self.assertEqual(code, 0, stderr)
+        self.assertIs(report["ok"], True)
+        self.assertIs(report["dry_run"], False)
+        self.assertIsNone(report["failed_step"])
+        self.assertEqual([step["name"] for step in report["steps"]], STEPS)
+        for step in report["steps"]:
+            self.assertEqual(set(step), {"name", "outcome", "seconds", "detail"})
+            self.assertEqual(step["outcome"], "ok", step)
+            self.assertIsInstance(step["seconds"], float)
+            self.assertGreaterEqual(step["seconds"], 0)
+            self.assertIsInstance(step["detail"], str)
+        self.assertEqual(report["steps"][1]["detail"], "no issues")
+        self.assertGreaterEqual(
+            report["seconds"], sum(s["seconds"] for s in report["steps"]) - 0.01
+        )
+
+    def test_json_dry_run_marks_migrate_skipped(self):
+        code, report, stderr = self.deploy_json("--dry-run")
+        self.assertEqual(code, 0, stderr)
+        self.assertIs(report["dry_run"], True)
+        outcomes = {step["name"]: step["outcome"] for step in report["steps"]}
+        self.assertEqual(outcomes["migrate"], "skipped")
+        self.assertEqual(outcomes["database answers"], "ok")
+
+    def test_json_report_of_a_failed_deploy(self):
+        code, report, stderr = self.deploy_json(SECURE_HSTS_PRELOAD="false")
+        self.assertNotEqual(code, 0)
+        self.assertIs(report["ok"], False)
+        self.assertEqual(report["failed_step"], "deployment checks")
+        outcomes = [step["outcome"] for step in report["steps"]]
+        self.assertEqual(outcomes, ["ok", "failed", "not run", "not run", "not run"])
+        self.assertIn("security.W021", report["steps"][1]["detail"])
+        self.assertIn("deploy stopped at 'deployment checks'", stderr)
+
+    def test_json_report_shows_no_secrets(self):
+        password = secrets.token_urlsafe(16)
+        url = f"postgres://postgres:{password}@127.0.0.1:1/unreachable"
+        result = self.deploy("--json", DATABASE_URL=url)
+        self.assertNotEqual(result.returncode, 0)
+        report = json.loads(result.stdout)
+        self.assertIs(report["ok"], False)
+        for text in (result.stdout, result.stderr):
+            self.assertNotIn(password, text)
+            self.assertNotIn(self.secret_key, text)

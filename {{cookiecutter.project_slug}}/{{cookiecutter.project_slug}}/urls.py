@@ -8,6 +8,8 @@ from . import health, views
 
 admin.site.site_header = settings.PROJECT_NAME
 admin.site.site_title = settings.PROJECT_NAME
+# The admin's login page with a meta description and the site's icon (templates/admin/).
+admin.site.login_template = "admin/site_login.html"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
