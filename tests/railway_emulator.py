@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from http.cookies import Morsel, SimpleCookie
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import tomllib
 
@@ -182,12 +183,20 @@ def service_variables(
 # --------------------------------------------------------------------------- install
 
 
-def build_venv(project: Path, python: str, root: Path) -> Path:
-    """A new venv under ``root`` with the project's hashed requirements.txt installed; its bin/."""
+def venv_path(project: Path, python: str, root: Path) -> Path:
+    """Where build_venv puts the venv for this interpreter and lock (the same lock shares one)."""
     digest = hashlib.sha256(
         f"{os.path.realpath(python)}\n".encode() + (project / "requirements.txt").read_bytes()
     ).hexdigest()[:12]
-    venv = root / f"venv-{digest}"
+    return root / f"venv-{digest}"
+
+
+def build_venv(project: Path, python: str, root: Path) -> Path:
+    """A new venv under ``root`` with the project's hashed requirements.txt installed; its bin/.
+
+    Built once per interpreter and lock content under ``root``; later calls reuse it.
+    """
+    venv = venv_path(project, python, root)
     if (venv / ".installed").is_file():
         return venv / "bin"
     shutil.rmtree(venv, ignore_errors=True)
@@ -223,7 +232,7 @@ def build_venv(project: Path, python: str, root: Path) -> Path:
 class CommandResult:
     command: str
     returncode: int
-    output: str
+    output: str = field(repr=False)
     seconds: float
 
 
@@ -419,8 +428,6 @@ class Edge:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
-            from urllib.parse import urlencode
-
             body = urlencode(form).encode()
             sent["Content-Type"] = "application/x-www-form-urlencoded"
         sent.update(headers or {})
@@ -446,9 +453,10 @@ class Deployment:
     image: Path
     bin_dir: Path
     config: RailwayConfig
-    variables: dict[str, str]
+    # Kept out of repr: pytest prints a failing test's arguments, and these hold secrets.
+    variables: dict[str, str] = field(repr=False)
     workdir: Path
-    secrets: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list, repr=False)
     instances: list[Instance] = field(default_factory=list)
     pre_deploy_runs: int = 0
 
@@ -578,15 +586,23 @@ def railway_variables(service: str, domain: str, deployment_id: str) -> dict[str
 
 
 def _pg_tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        initdb = shutil.which("initdb")
-        if initdb:
-            candidate = Path(os.path.realpath(initdb)).parent / name
-            if candidate.exists():
-                return str(candidate)
-        raise AssertionError(f"PostgreSQL's {name} is not installed")
-    return found
+    """A PostgreSQL tool from the folder that holds initdb (on PATH, else Debian's newest
+    /usr/lib/postgresql/<version>/bin), so the server and its tools are one version."""
+    initdb = shutil.which("initdb")
+    if initdb:
+        folder = Path(os.path.realpath(initdb)).parent
+    else:
+        debian = sorted(
+            Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+            key=lambda path: int(path.parts[-3]) if path.parts[-3].isdigit() else 0,
+        )
+        if not debian:
+            raise AssertionError("PostgreSQL's initdb is not installed (Debian: postgresql)")
+        folder = debian[-1].parent
+    tool = folder / name
+    if not tool.exists():
+        raise AssertionError(f"{tool} is missing")
+    return str(tool)
 
 
 class PostgresCluster:
@@ -800,9 +816,12 @@ def burst(
         "--", str(total // threads), host, str(done_file), *paths,
     ]  # fmt: skip
     with process_group(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
-        deadline = time.monotonic() + limit + 10
+        started = time.monotonic()
+        deadline = started + limit + 10
         while time.monotonic() < deadline and proc.poll() is None:
-            if len(done_file.read_text(encoding="utf-8").split()) >= threads:
+            finished = len(done_file.read_text(encoding="utf-8").split()) >= threads
+            # wrk installs its SIGINT handler after starting its threads: give it a moment.
+            if finished and time.monotonic() - started > 0.5:
                 proc.send_signal(signal.SIGINT)
                 break
             time.sleep(0.02)
