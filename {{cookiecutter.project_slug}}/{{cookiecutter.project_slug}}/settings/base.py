@@ -191,6 +191,10 @@ ADMINS = [
     ),
 ]
 
+# Error reports never query the database (it may be what failed) nor show URLs with credentials
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "{{ cookiecutter.project_slug }}.errors.ReporterFilter"
+
 # Logging: everything to standard output, where Railway collects it
 
 LOGGING = {
