@@ -209,9 +209,15 @@ LOGGING = {
             "stream": "ext://sys.stdout",
             "formatter": "plain",
         },
+        # Attached to the "django" logger only where e-mail really leaves (production, SMTP).
+        "mail_admins": {"level": "ERROR", "class": "django.utils.log.AdminEmailHandler"},
     },
     "root": {"handlers": ["stdout"], "level": env_str("DJANGO_LOG_LEVEL", "INFO").upper()},
     "loggers": {
+        # Django's own configuration also mails every error to ADMINS; with the console e-mail
+        # backend that writes a full report (hundreds of lines) into the log for each 500, and
+        # for each 503 of /health/. Errors reach the log once, through the root handler.
+        "django": {"handlers": [], "level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
     },
 }

@@ -103,6 +103,8 @@ if EMAIL_HOST:
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
     EMAIL_TIMEOUT = 10
+    # Server errors are also mailed to ADMINS (with no local values: see errors.py).
+    LOGGING["loggers"]["django"]["handlers"] = ["mail_admins"]  # noqa: F405
 {%- else %}
 # Written to the log (the console backend from base); choose SMTP by changing EMAIL_BACKEND.
 {%- endif %}
