@@ -9,10 +9,15 @@ at least 90. The "perfect" set earns CSP +10, cookies +5, COEP +10, COOP +10, Re
 
 from __future__ import annotations
 
+import re
+import secrets
+import urllib.parse
 from dataclasses import dataclass, field
 
 import observatory
 import pytest
+from combinations import COMBINATIONS, IDS
+from live_site import Server, prepared_site, serve
 from observatory import Response, grade_for, score
 
 URL = "https://food.example.org/"
@@ -787,3 +792,152 @@ def test_cookies_from_other_responses_of_the_session_count():
     # Not Secure (HSTS on) and not HttpOnly: the worse of the two is "without HttpOnly", -30.
     assert result.result("cookies") == "cookies-session-without-httponly-flag"
     assert result.score == 70
+
+
+# --------------------------------------------------------------------------- the generated site
+
+ADMIN_LOGIN = "/admin/login/"
+PAGES = {
+    "home": ("/", 200),
+    "admin-login": (ADMIN_LOGIN, 200),
+    "not-found": ("/no-such-page/", 404),
+}
+SCORES: dict[tuple[str, str], int] = {}
+
+
+@pytest.fixture(scope="module", params=COMBINATIONS, ids=IDS)
+def server(request, get_baked, tmp_path_factory):
+    """One real gunicorn per combination, with a migrated PostgreSQL database behind it."""
+    with prepared_site(get_baked, tmp_path_factory, request.param.id, "obs") as site:
+        with serve(site) as running:
+            yield running
+
+
+def scan(server: Server, path: str) -> tuple[Response, observatory.Score]:
+    """What the scanner fetches for a page: the page over HTTPS, the same URL over plain HTTP
+    (following the redirect), /robots.txt and a CORS preflight for cookies and CORS."""
+    page = server.request(path)
+    plain = server.request(path, https=False)
+    redirects = [plain.url]
+    if plain.status in (301, 302, 303, 307, 308):
+        redirects.append(plain.header("location") or "")
+    robots = server.request("/robots.txt")
+    cors = server.request(
+        path,
+        method="OPTIONS",
+        headers={"Origin": observatory.DEFAULT_CORS_ORIGIN, "Access-Control-Request-Method": "GET"},
+    )
+    return page, score(page, redirects=redirects, cors=cors, cookie_responses=[robots, cors])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page_id", list(PAGES))
+def test_site_scores_a_plus_with_extra_credit(server, page_id):
+    path, status = PAGES[page_id]
+    page, result = scan(server, path)
+    assert page.status == status, server.site.hide(page.body[:2000])
+    SCORES[(server.site.combination_id, page_id)] = result.score
+    print(f"\n{server.site.combination_id} {path}: {result.score} {result.grade}\n{result.table()}")
+    assert result.score >= 130, result.table()
+    assert result.grade == "A+", result.table()
+    assert result.result("redirection") == "redirection-to-https", result.table()
+    assert result.result("content-security-policy") == (
+        "csp-implemented-with-no-unsafe-default-src-none"
+    ), result.table()
+    failed = [name for name, test in result.tests.items() if not test.passed]
+    assert not failed, result.table()
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    return {part.split()[0].lower(): part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+@pytest.mark.slow
+def test_site_security_headers(server):
+    """The issue's header list, read directly (not through the scorer)."""
+    page = server.request("/")
+    policy = page.header("content-security-policy") or ""
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, policy
+    found = directives(policy)
+    assert found.get("default-src") == ["'none'"], policy
+    assert found.get("frame-ancestors") == ["'none'"], policy
+    assert "base-uri" in found and "form-action" in found, policy
+    for directive, sources in found.items():
+        assert not {"*", "http:", "https:", "data:"} & set(sources) or directive == "img-src", (
+            policy
+        )
+    hsts = page.header("strict-transport-security") or ""
+    assert re.search(r"max-age=(\d+)", hsts) and int(re.search(r"max-age=(\d+)", hsts)[1]) >= (
+        365 * 24 * 3600
+    ), hsts
+    assert "includesubdomains" in hsts.lower(), hsts
+    assert page.header("cross-origin-opener-policy") == "same-origin"
+    assert page.header("cross-origin-resource-policy") == "same-origin"
+    assert page.header("cross-origin-embedder-policy") == "require-corp"
+    assert page.header("referrer-policy") == "same-origin"
+    assert page.header("x-content-type-options") == "nosniff"
+    assert page.header("x-frame-options") == "DENY"
+    # gunicorn names itself but no version; nothing else advertises software versions.
+    server_header = page.header("server") or ""
+    assert not re.search(r"\d", server_header), f"Server header shows a version: {server_header}"
+    assert page.header("x-powered-by") is None
+
+    # Static files (served by WhiteNoise) carry the isolation headers too.
+    stylesheet = re.search(r'href="(/static/[^"]+\.css)"', page.body)
+    assert stylesheet, page.body[:2000]
+    static = server.request(stylesheet[1])
+    assert static.status == 200
+    assert static.header("cross-origin-resource-policy") == "same-origin"
+    assert static.header("x-content-type-options") == "nosniff"
+
+
+@pytest.mark.slow
+def test_site_cookies_after_admin_login(server):
+    """CSRF and session cookies: Secure, HttpOnly, SameSite, and the __Host- prefix rules."""
+    site = server.site
+    password = secrets.token_urlsafe(16)
+    site.secrets.append(password)
+    code, output = site.manage(
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "observatory",
+        "--email",
+        "observatory@example.org",
+        extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
+    )
+    assert code == 0 or "already taken" in output, site.hide(output)
+    login = server.request(ADMIN_LOGIN)
+    csrf_cookie = next(iter(login.values("set-cookie")), "")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.body)
+    assert csrf_cookie and token, site.hide(login.body[:2000])
+    form = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token[1],
+            "username": "observatory",
+            "password": password,
+            "next": "/admin/",
+        }
+    ).encode()
+    answer = server.request(
+        ADMIN_LOGIN,
+        method="POST",
+        body=form,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": csrf_cookie.split(";", 1)[0],
+            "Origin": f"https://{site.domain}",
+            "Referer": f"https://{site.domain}{ADMIN_LOGIN}",
+        },
+    )
+    assert answer.status == 302, site.hide(f"{answer.status}\n{answer.body[:2000]}")
+    cookies = [csrf_cookie, *answer.values("set-cookie")]
+    names = sorted(header.split("=", 1)[0] for header in cookies)
+    assert "__Host-sessionid" in names and "__Host-csrftoken" in names, names
+    for header in cookies:
+        cookie = observatory.parse_set_cookie(header)
+        assert cookie is not None
+        assert cookie.secure and cookie.http_only, cookie
+        assert cookie.same_site in ("lax", "strict"), cookie
+        assert cookie.name.startswith("__Host-"), cookie
+        assert cookie.path == "/" and cookie.domain is None, cookie
