@@ -5,6 +5,12 @@ mdn/mdn-http-observatory ``src/grader/charts.js`` (algorithm version 6), not tak
 scorer: start at 100, add each test's modifier; bonuses count only when the penalties alone leave
 at least 90. The "perfect" set earns CSP +10, cookies +5, COEP +10, COOP +10, Referrer-Policy
 +5, X-Frame-Options (via CSP) +5, CORP +10 = 155; each case changes one thing.
+
+The tests at the end (slow) score the generated site itself, for every combination: one real
+gunicorn per combination (tests/live_site.py), production settings, a migrated PostgreSQL
+database, requests with the edge's headers, and plain HTTP for the redirect. `/`, the admin
+login page and a 404 page must each score at least 130 (A+ with extra credit). Run with -s to
+see each page's score table.
 """
 
 from __future__ import annotations
