@@ -2,8 +2,12 @@
 
 import json
 import os
+import re
+import sys
 
 from cookiecutter.utils import simple_filter
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 @simple_filter
@@ -26,3 +30,25 @@ def template_directory(context):
     """
     repo_dir = str(context.get("_repo_dir") or "")
     return repo_dir if os.path.isabs(repo_dir) else os.getcwd()
+
+
+@simple_filter
+def checked_slug(value):
+    """The slug, or the end of the bake with one ERROR line before any folder is created.
+
+    Cookiecutter creates the project folder (named by the slug) before the pre-generation hook
+    runs, so a slug such as "../x", "a/b", "/tmp/x" or "" would create or address a folder
+    outside the output directory first. cookiecutter.json renders this filter on the slug as a
+    private "__" variable, while the answers are read, before anything is written. The full
+    rules (keywords, module names, suggestions) stay in hooks/pre_gen_project.py; this checks
+    only what keeps the folder name a single plain name.
+    """
+    if isinstance(value, str) and SLUG_RE.match(value):
+        return value
+    shown = repr(value if not isinstance(value, str) or len(value) <= 57 else value[:57] + "...")
+    print(
+        f"ERROR: project_slug {shown} is not valid: use 1-40 lowercase letters, digits and "
+        "underscores, starting with a letter",
+        file=sys.stderr,
+    )
+    sys.exit(1)

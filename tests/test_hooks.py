@@ -11,6 +11,7 @@ the real template.
 
 import json
 import keyword
+import re
 import shutil
 import stat
 import sys
@@ -144,7 +145,11 @@ def test_invalid_answer_is_rejected_with_one_line(cookies, tmp_path, capfd, ques
     assert result.exit_code != 0
     assert result.project_path is None
     bake_dirs = list((tmp_path / "cookies").iterdir())
-    assert bake_dirs, "the bake did not run"
+    # A slug that is not a plain name is refused while the answers are read (cookiecutter.json's
+    # __project_slug_checked), before cookiecutter creates any folder; every other bad answer
+    # is refused by the pre-generation hook inside the (then removed) project folder.
+    if not (question == "project_slug" and not re.match(r"^[a-z][a-z0-9_]{0,39}$", value)):
+        assert bake_dirs, "the bake did not run"
     assert all(not any(bake_dir.iterdir()) for bake_dir in bake_dirs), "files were left behind"
     lines = error_lines(err)
     assert len(lines) == 1, err

@@ -69,6 +69,8 @@ class ProductionHeadersTests(unittest.TestCase):
         self.assertEqual(headers["X-Frame-Options"], "DENY")
         self.assertEqual(headers["Referrer-Policy"], "same-origin")
         self.assertEqual(headers["Cross-Origin-Opener-Policy"], "same-origin")
+        self.assertEqual(headers["Cross-Origin-Resource-Policy"], "same-origin")
+        self.assertEqual(headers["Cross-Origin-Embedder-Policy"], "require-corp")
 
     def test_content_security_policy(self):
         policy = {

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "{{ cookiecutter.project_slug }}.middleware.CrossOriginPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
 {%- if cookiecutter.django_version == "5.2" %}
     "csp.middleware.CSPMiddleware",

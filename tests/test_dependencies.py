@@ -1,0 +1,190 @@
+"""Pins are current and hashed; the workflows pin their actions and hold least privilege.
+
+The lock check asks the package registry (``pip index versions``, the test venv's pip) for each
+pinned package and compares the pin with the newest release of the same line (major.minor): a
+pin behind a patch release fails. Needs the registry; marked slow.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+
+import pytest
+import yaml
+from combinations import TEMPLATE_DIR
+from packaging.version import InvalidVersion, Version
+
+LOCKED_COMBINATIONS = ["default", "redis", "no-sentry-smtp-proprietary"]
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
+EXACT_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
+
+
+def pins_with_hashes(text: str) -> list[tuple[str, str, int]]:
+    """(name, version, number of --hash options) for every requirement of a hashed lock."""
+    found: list[tuple[str, str, int]] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "-r", "-c", "--")):
+            if stripped.startswith("--hash") and found:
+                name, version, hashes = found[-1]
+                found[-1] = (name, version, hashes + 1)
+            continue
+        match = PIN.match(stripped)
+        assert match, f"not an exact pin: {line!r}"
+        found.append((match[1].lower().replace("_", "-"), match[2], 0))
+    return found
+
+
+def lock_pins(project) -> list[tuple[str, str, int]]:
+    pins = []
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        pins += pins_with_hashes((project / name).read_text(encoding="utf-8"))
+    return pins
+
+
+@cache
+def registry_versions(name: str) -> tuple[Version, ...]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "index", "versions", name, "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    match = re.search(r"^Available versions: (.+)$", proc.stdout, re.MULTILINE)
+    assert proc.returncode == 0 and match, f"pip index versions {name}:\n{proc.stdout}{proc.stderr}"
+    versions = []
+    for text in match[1].split(","):
+        try:
+            versions.append(Version(text.strip()))
+        except InvalidVersion:
+            continue
+    return tuple(versions)
+
+
+def release_line(version: Version) -> tuple[int, int]:
+    release = (*version.release, 0, 0)
+    return release[0], release[1]
+
+
+def newest_in_line(pinned: str, available: tuple[Version, ...]) -> Version:
+    pin = Version(pinned)
+    same_line = [
+        v for v in available if release_line(v) == release_line(pin) and not v.is_prerelease
+    ]
+    return max(same_line, default=pin)
+
+
+def test_newest_in_line_picks_the_newest_patch():
+    available = tuple(map(Version, ["4.1.2", "4.2.0", "4.2.3", "4.2.10", "5.0.0", "4.2.11rc1"]))
+    assert newest_in_line("4.2.3", available) == Version("4.2.10")
+    assert newest_in_line("4.1.2", available) == Version("4.1.2")
+    assert newest_in_line("4.2", available) == Version("4.2.10")
+    calendar = tuple(map(Version, ["2026.10.5", "2026.10.19", "2026.10.19.post1", "2026.11.1"]))
+    assert newest_in_line("2026.10.19", calendar) == Version("2026.10.19.post1")
+
+
+def test_pins_with_hashes_reads_a_lock():
+    text = (
+        "# header\nfoo==1.2.3 ; python_version < '3.11' \\\n    --hash=sha256:aa \\\n"
+        "    --hash=sha256:bb\n    # via bar\nBar_Baz[x]==2.0 \\\n    --hash=sha256:cc\n"
+    )
+    assert pins_with_hashes(text) == [("foo", "1.2.3", 2), ("bar-baz", "2.0", 1)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("combination_id", LOCKED_COMBINATIONS)
+def test_every_pin_is_hashed_and_the_newest_patch(get_baked, combination_id):
+    pins = lock_pins(get_baked(combination_id))
+    assert len(pins) >= 15, pins
+    unhashed = [f"{name}=={version}" for name, version, hashes in pins if hashes == 0]
+    assert not unhashed, f"pins without --hash: {unhashed}"
+    names = sorted({name for name, _, _ in pins})
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        available = dict(zip(names, pool.map(registry_versions, names), strict=True))
+    stale = []
+    for name, version, _ in pins:
+        newest = newest_in_line(version, available[name])
+        if newest != Version(version):
+            stale.append(f"{name}=={version} (newest of its line: {newest})")
+    print(f"\n{combination_id}: {len(pins)} pins, {len(names)} packages checked on the registry")
+    assert not stale, "stale pins (update with scripts/lock.py):\n" + "\n".join(stale)
+
+
+# --------------------------------------------------------------------------- workflows
+
+
+def workflow_files(get_baked):
+    files = {"template ci.yml": TEMPLATE_DIR / ".github" / "workflows" / "ci.yml"}
+    for combination_id in ("default", "redis", "legacy-railway-toml"):
+        project = get_baked(combination_id)
+        files[f"{combination_id} deploy.yml"] = project / ".github" / "workflows" / "deploy.yml"
+    return files
+
+
+def uses_of(workflow: dict) -> list[str]:
+    found = []
+    for job in workflow.get("jobs", {}).values():
+        if "uses" in job:
+            found.append(job["uses"])
+        for step in job.get("steps", []):
+            if "uses" in step:
+                found.append(step["uses"])
+    return found
+
+
+def permission_values(permissions) -> list[str]:
+    if isinstance(permissions, str):
+        return [permissions]
+    return [str(value) for value in (permissions or {}).values()]
+
+
+def test_workflows_pin_actions_and_hold_least_privilege(get_baked):
+    for label, path in workflow_files(get_baked).items():
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        uses = uses_of(workflow)
+        assert uses, f"{label}: no actions found"
+        loose = [use for use in uses if not use.startswith("./") and not EXACT_ACTION.match(use)]
+        assert not loose, f"{label}: actions not pinned to vX.Y.Z or a commit SHA: {loose}"
+        assert "permissions" in workflow, f"{label}: no top-level permissions"
+        top = workflow["permissions"]
+        assert top == {"contents": "read"} or top == {}, f"{label}: top-level {top}"
+        for name, job in workflow["jobs"].items():
+            values = permission_values(job.get("permissions"))
+            assert all(v in ("read", "none") for v in values), f"{label} job {name}: {values}"
+
+
+@pytest.mark.parametrize("combination_id", ["default", "redis", "no-sentry-smtp-proprietary"])
+def test_generated_workflow_audits_the_lock(get_baked, combination_id):
+    project = get_baked(combination_id)
+    workflow = yaml.safe_load(
+        (project / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8")
+    )
+    runs = [step.get("run", "") for step in workflow["jobs"]["test"]["steps"]]
+    audit = [run for run in runs if "pip-audit" in run]
+    assert audit, "no pip-audit step in the test job"
+    assert re.search(r"pip-audit==\d+\.\d+\.\d+", audit[0]), audit[0]
+    assert re.search(r"pip-audit\S*\s+(-r|--requirement)\s+requirements\.txt", audit[0]), audit[0]
+
+
+@pytest.mark.slow
+def test_pip_audit_pin_is_current(get_baked):
+    text = (get_baked("default") / ".github" / "workflows" / "deploy.yml").read_text("utf-8")
+    (version,) = set(re.findall(r"pip-audit==(\d+\.\d+\.\d+)", text))
+    newest = newest_in_line(version, registry_versions("pip-audit"))
+    assert newest == Version(version), f"pip-audit=={version}; newest of its line: {newest}"
+
+
+def test_dependabot_covers_pip_and_actions(get_baked):
+    config = yaml.safe_load(
+        (get_baked("default") / ".github" / "dependabot.yml").read_text(encoding="utf-8")
+    )
+    ecosystems = {update["package-ecosystem"] for update in config["updates"]}
+    assert {"pip", "github-actions"} <= ecosystems, ecosystems
+    for update in config["updates"]:
+        assert update["directory"] == "/", update
+        assert update["schedule"]["interval"] in ("daily", "weekly"), update
