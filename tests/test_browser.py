@@ -1,14 +1,15 @@
 """The pages people look at, checked in a real browser: Debian's headless Chromium via Playwright.
 
-The default site runs as on Railway: collectstatic (build), ``manage.py deploy`` (pre-deploy,
-migrations on a real PostgreSQL), gunicorn with production settings. Requests carry
+The default site and the Django 6.1 site each run as on Railway (tests/live_site.py):
+collectstatic (build), ``manage.py deploy`` (pre-deploy, migrations on a real PostgreSQL),
+gunicorn with production settings. Requests carry
 ``X-Forwarded-Proto: https`` as Railway's edge sends them, so the site serves rather than
 redirects. Each page (``/``, a 404, the admin login) is opened at 390 px and 1280 px wide and
 must show no console errors, no CSP violations, no horizontal scrolling on a phone, readable
 text on a laptop, the head metadata, ``alt`` on every image and WCAG AA text contrast.
 
-Screenshots go to $CFMP_SCREENSHOT_DIR when set, else to pytest's temporary folder; the figures
-measured are printed and written next to them (measurements.json). Nothing is written into the
+Screenshots go to $CFMP_SCREENSHOT_DIR/<combination>/ when set, else to pytest's temporary
+folder; the figures measured are printed and written next to them (measurements.json). Nothing is written into the
 repository. Playwright never downloads a browser here: it drives /usr/bin/chromium (or
 $CFMP_CHROMIUM).
 """
@@ -18,27 +19,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
-import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import (
-    CACHE_DIR,
-    database_name,
-    database_url,
-    file_lock,
-    python_for,
-    site_venv,
-    tail,
-)
+from live_site import prepared_site, serve
 
 CHROMIUM = os.environ.get("CFMP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,7 +34,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-gpu",
 ]
-SLUG = "cfmp"
 HOST = "127.0.0.1"
 PAGES = {"home": "/", "not-found": "/no-such-page/", "admin-login": "/admin/login/"}
 WIDTHS = {"phone": 390, "laptop": 1280}
@@ -158,132 +142,27 @@ def test_text_contrast_composites_transparent_layers():
 
 @dataclass
 class RunningSite:
+    combination_id: str
     base_url: str
-    project: Path
-    secrets: list[str] = field(default_factory=list)
-    log: Path | None = None
-
-    def show(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return tail(text)
 
 
-SQL_DATABASE = """
-import sys, psycopg
-url, name, action = sys.argv[1:4]
-with psycopg.connect(url, autocommit=True) as conn:
-    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    if action == "create":
-        conn.execute(f'CREATE DATABASE "{name}"')
-"""
+# One site per Django line: the pages (and the CSP implementation) differ between them.
+BROWSER_COMBINATIONS = ["default", "django-6.1"]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+@pytest.fixture(scope="module", params=BROWSER_COMBINATIONS)
+def running_site(request, get_baked, tmp_path_factory):
+    """A site built, pre-deployed and served by gunicorn with production settings (live_site).
 
-
-def run_step(args: list[str], project: Path, env: dict[str, str], site: RunningSite) -> None:
-    proc = subprocess.run(
-        args,
-        cwd=project,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if proc.returncode != 0:
-        pytest.fail(
-            f"{' '.join(args[1:])} exited {proc.returncode}:\n"
-            + site.show(proc.stdout + proc.stderr),
-            pytrace=False,
-        )
-
-
-def wait_for_health(url: str, server: subprocess.Popen, site: RunningSite) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            log = site.log.read_text(errors="replace") if site.log else ""
-            pytest.fail(f"gunicorn exited with {server.returncode}:\n{site.show(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"{url} did not answer 200 within 60 s")
-
-
-@pytest.fixture(scope="module")
-def running_site(get_baked, tmp_path_factory):
-    """The default site, built, pre-deployed and served by gunicorn with production settings."""
+    The browser reaches it as http://127.0.0.1:<port>; that host is allowed through
+    DJANGO_ALLOWED_HOSTS, and every request carries the edge's X-Forwarded-Proto.
+    """
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium", pytrace=False)
-    python, _ = python_for("3.12")
-    project = tmp_path_factory.mktemp("browser-site") / SLUG
-    shutil.copytree(get_baked("default"), project, symlinks=True)
-    venv_python = site_venv(project, python)
-    port = free_port()
-    site = RunningSite(base_url=f"http://{HOST}:{port}", project=project)
-    secret_key = secrets.token_urlsafe(50)
-    site.secrets.append(secret_key)
-    name = database_name("browser")
-    env = {
-        "PATH": f"{venv_python.parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": os.environ.get("HOME", "/root"),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": f"{SLUG}.settings.production",
-        "SECRET_KEY": secret_key,
-        "DATABASE_URL": database_url(name),
-        # Only this host is public here (no RAILWAY_PUBLIC_DOMAIN on this machine).
-        "DJANGO_ALLOWED_HOSTS": HOST,
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-    }
-    with file_lock(CACHE_DIR / "locks" / f"{name}.lock"):
-        proc = subprocess.run(
-            [str(venv_python), "-c", SQL_DATABASE, database_url("postgres"), name, "create"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert proc.returncode == 0, f"create database {name}:\n{tail(proc.stderr)}"
-        run_step([str(venv_python), "manage.py", "collectstatic", "--noinput"], project, env, site)
-        run_step([str(venv_python), "manage.py", "deploy"], project, env, site)
-        site.log = project / "gunicorn.log"
-        with site.log.open("w") as log:
-            server = subprocess.Popen(
-                [str(venv_python.parent / "gunicorn"), "--config", "gunicorn.conf.py"],
-                cwd=project,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            wait_for_health(f"{site.base_url}/health/", server, site)
-            yield site
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=30)
-            subprocess.run(
-                [str(venv_python), "-c", SQL_DATABASE, database_url("postgres"), name, "drop"],
-                capture_output=True,
-                timeout=120,
-                check=False,
-            )
+    extra_env = {"DJANGO_ALLOWED_HOSTS": HOST, "WEB_CONCURRENCY": "1"}
+    with prepared_site(get_baked, tmp_path_factory, request.param, "browser") as site:
+        with serve(site, extra_env) as server:
+            yield RunningSite(request.param, f"http://{HOST}:{server.port}")
 
 
 # --------------------------------------------------------------------------- the browser
@@ -425,7 +304,9 @@ def visits(running_site, browser, screenshot_dir):
             measured = page.evaluate(MEASURE_PAGE)
             screenshot = None
             if scheme == "light":
-                screenshot = screenshot_dir / f"{page_name}-{width}.png"
+                folder = screenshot_dir / running_site.combination_id
+                folder.mkdir(exist_ok=True)
+                screenshot = folder / f"{page_name}-{width}.png"
                 page.screenshot(path=str(screenshot), full_page=True)
         finally:
             context.close()
@@ -446,7 +327,9 @@ def visits(running_site, browser, screenshot_dir):
         return cache[key]
 
     yield visit
-    write_measurements(cache, screenshot_dir, browser.version)
+    folder = screenshot_dir / running_site.combination_id
+    folder.mkdir(exist_ok=True)
+    write_measurements(cache, folder, browser.version)
 
 
 def write_measurements(cache, directory: Path, version: str) -> None:
