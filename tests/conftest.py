@@ -296,6 +296,28 @@ def database_url(name: str) -> str:
     return f"{POSTGRES_URL}/{name}"
 
 
+SQL_DATABASE = """
+import sys, psycopg
+url, name, action = sys.argv[1:4]
+with psycopg.connect(url, autocommit=True) as conn:
+    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if action == "create":
+        conn.execute(f'CREATE DATABASE "{name}"')
+"""
+
+
+def manage_database(python: Path, name: str, action: str) -> None:
+    """Create (fresh) or drop the combination's throwaway database with the site's psycopg."""
+    proc = subprocess.run(
+        [str(python), "-c", SQL_DATABASE, database_url("postgres"), name, action],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, f"{action} database {name}:\n{tail(proc.stdout + proc.stderr)}"
+
+
 def redis_url(combination_id: str) -> str:
     """A Redis database number per combination, so parallel runs do not share keys.
 

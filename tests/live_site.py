@@ -30,21 +30,13 @@ from conftest import (
     database_name,
     database_url,
     file_lock,
+    manage_database,
     python_for,
     redis_url,
     site_venv,
     tail,
 )
 from observatory import Response
-
-SQL_DATABASE = """
-import sys, psycopg
-url, name, action = sys.argv[1:4]
-with psycopg.connect(url, autocommit=True) as conn:
-    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    if action == "create":
-        conn.execute(f'CREATE DATABASE "{name}"')
-"""
 
 
 @dataclass
@@ -84,17 +76,6 @@ class Site:
 
 def public_domain(slug: str) -> str:
     return f"{slug.replace('_', '-')}-production.up.railway.app"
-
-
-def manage_database(python: Path, name: str, action: str) -> None:
-    proc = subprocess.run(
-        [str(python), "-c", SQL_DATABASE, database_url("postgres"), name, action],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, f"{action} database {name}:\n{tail(proc.stdout + proc.stderr)}"
 
 
 @contextlib.contextmanager

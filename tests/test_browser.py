@@ -9,9 +9,9 @@ must show no console errors, no CSP violations, no horizontal scrolling on a pho
 text on a laptop, the head metadata, ``alt`` on every image and WCAG AA text contrast.
 
 Screenshots go to $CFMP_SCREENSHOT_DIR/<combination>/ when set, else to pytest's temporary
-folder; the figures measured are printed and written next to them (measurements.json). Nothing is written into the
-repository. Playwright never downloads a browser here: it drives /usr/bin/chromium (or
-$CFMP_CHROMIUM).
+folder; the figures measured are printed and written next to them (measurements.json). Nothing
+is written into the repository. Playwright never downloads a browser here: it drives
+/usr/bin/chromium (or $CFMP_CHROMIUM).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from conftest import (
     database_name,
     database_url,
     file_lock,
+    manage_database,
     python_for,
     redis_url,
     site_venv,
@@ -71,28 +72,6 @@ def clean_env(venv_python: Path) -> dict[str, str]:
         "HOME": os.environ.get("HOME", "/root"),
         "LANG": "C.UTF-8",
     }
-
-
-SQL_DATABASE = """
-import sys, psycopg
-url, name, action = sys.argv[1:4]
-with psycopg.connect(url, autocommit=True) as conn:
-    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    if action == "create":
-        conn.execute(f'CREATE DATABASE "{name}"')
-"""
-
-
-def manage_database(python: Path, name: str, action: str) -> None:
-    """Create (fresh) or drop the combination's throwaway database with the site's psycopg."""
-    proc = subprocess.run(
-        [str(python), "-c", SQL_DATABASE, database_url("postgres"), name, action],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, f"{action} database {name}:\n{tail(proc.stdout + proc.stderr)}"
 
 
 @pytest.fixture(scope="module")
