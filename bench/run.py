@@ -745,7 +745,16 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def main_run(env: Environment, load: LoadSettings) -> str:
+def combine(runs: list[dict]) -> dict:
+    """One cell from its rounds: the median of each figure, errors added up."""
+    combined = {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p99")}
+    combined["non_2xx"] = sum(run["non_2xx"] for run in runs)
+    combined["socket_errors"] = sum(run["socket_errors"] for run in runs)
+    combined["status"] = ",".join(sorted({str(run["status"]) for run in runs}))
+    return combined
+
+
+def main_run(env: Environment, load: LoadSettings, rounds: int) -> str:
     configs = main_configs(env)
     by_key = {c.key: c for c in configs}
     load_before = load_average()
@@ -757,13 +766,20 @@ def main_run(env: Environment, load: LoadSettings) -> str:
         for config in configs:
             css_figures(config, site_css)
             site_css = site_css or config.results.get("css_path")
-        # Interleaved: each path is measured for every configuration before the next path, so a
-        # burst of load from elsewhere on the machine spreads over the rows instead of one row.
-        for kind, path in PATHS:
-            for config in configs:
-                target = path or config.results.get("css_path") or site_css
-                print(f"load {config.key} {target} ...", flush=True)
-                config.results[kind] = measure(config.server.port, target, load)
+        # Interleaved: each path is measured for every configuration before the next path, and
+        # every other round runs the configurations in reverse order, so a burst of load from
+        # elsewhere on the machine spreads over the rows instead of landing on one.
+        samples: dict[tuple[str, str], list[dict]] = {}
+        for round_number in range(rounds):
+            order = configs if round_number % 2 == 0 else list(reversed(configs))
+            for kind, path in PATHS:
+                for config in order:
+                    target = path or config.results.get("css_path") or site_css
+                    print(f"round {round_number + 1}: {config.key} {target} ...", flush=True)
+                    figures = measure(config.server.port, target, load)
+                    samples.setdefault((config.key, kind), []).append(figures)
+        for (key, kind), runs in samples.items():
+            by_key[key].results[kind] = combine(runs)
         for config in configs:
             config.results["loaded"] = config.server.memory_mb()
     finally:
@@ -774,7 +790,7 @@ def main_run(env: Environment, load: LoadSettings) -> str:
     load_after = load_average()
     table = main_table(configs, env.bake_seconds)
     targets = targets_table(by_key)
-    notes = main_notes(env, load, by_key, load_before, load_after)
+    notes = main_notes(env, load, rounds, load_before, load_after, by_key)
     return f"{table}\n\n{targets}\n\n{notes}"
 
 
@@ -941,7 +957,7 @@ def machine_description(env: Environment) -> list[str]:
     ]
 
 
-def main_notes(env, load, by_key, load_before, load_after) -> str:
+def main_notes(env, load, rounds, load_before, load_after, by_key) -> str:
     model = site_gunicorn_settings(env.site_dir, env.site_env())
     lines = [
         "Machine:",
@@ -950,8 +966,9 @@ def main_notes(env, load, by_key, load_before, load_after) -> str:
         "",
         "Notes:",
         f"- Load: {load.describe()}, the same for every cell, through the edge's headers "
-        f"(Host {PUBLIC_HOST}, X-Forwarded-Proto: https, Accept-Encoding: br, gzip); the cells "
-        "are interleaved (each path for every row before the next path).",
+        f"(Host {PUBLIC_HOST}, X-Forwarded-Proto: https, Accept-Encoding: br, gzip); "
+        f"{rounds} interleaved rounds (each path for every row before the next path, the order "
+        "of the rows reversed every other round); each figure is the median of the rounds.",
         f"- Generated site: `gunicorn --config gunicorn.conf.py` with defaults "
         f"({model['workers']} workers × {model['threads']} threads, {model['worker_class']}).",
         "- Brief: its railway.toml start command (migrate, collectstatic, then gunicorn with its "
@@ -1037,6 +1054,29 @@ DB_VARIANTS = [
 ]
 
 
+#: A config file that loads the site's gunicorn.conf.py and turns its access log off.
+NO_ACCESS_LOG_CONFIG = """\
+# Written by bench/run.py --compare gunicorn: the site's settings without the access log.
+exec(open("gunicorn.conf.py").read())
+accesslog = None
+"""
+
+#: Process recycling and the access log, under the site's default worker model.
+GUNICORN_VARIANTS = [
+    ("defaults", {}),
+    ("max_requests 10000", {"GUNICORN_CMD_ARGS": "--max-requests 10000"}),
+    ("max_requests 0 (never)", {"GUNICORN_CMD_ARGS": "--max-requests 0"}),
+    ("no access log", {"BENCH_GUNICORN_CONFIG": "bench_gunicorn_no_access_log.py"}),
+    (
+        "no access log, max_requests 10000",
+        {
+            "BENCH_GUNICORN_CONFIG": "bench_gunicorn_no_access_log.py",
+            "GUNICORN_CMD_ARGS": "--max-requests 10000",
+        },
+    ),
+]
+
+
 def compare_run(
     env: Environment, load: LoadSettings, rounds: int, which: str, only: list[str]
 ) -> str:
@@ -1045,15 +1085,19 @@ def compare_run(
             f"# Written by bench/run.py --compare.\nfrom {SLUG}.settings.production import *\n\n"
         )
         (env.site_dir / f"bench_db_{name}.py").write_text(module + code + "\n", encoding="utf-8")
-    site_cmd = [str(env.site_bin / "gunicorn"), "--config", "gunicorn.conf.py"]
-    variants = VARIANTS if which == "workers" else DB_VARIANTS
+    (env.site_dir / "bench_gunicorn_no_access_log.py").write_text(
+        NO_ACCESS_LOG_CONFIG, encoding="utf-8"
+    )
+    variants = {"workers": VARIANTS, "database": DB_VARIANTS, "gunicorn": GUNICORN_VARIANTS}[which]
     if only:
         variants = [(label, changes) for label, changes in variants if label in only]
     paths = (
-        [("/health/", "health"), ("/", "page")] if which == "workers" else [("/health/", "health")]
+        [("/health/", "health")] if which == "database" else [("/health/", "health"), ("/", "page")]
     )
     servers = []
     for index, (label, changes) in enumerate(variants):
+        config_file = changes.get("BENCH_GUNICORN_CONFIG", "gunicorn.conf.py")
+        site_cmd = [str(env.site_bin / "gunicorn"), "--config", config_file]
         servers.append(
             (
                 label,
@@ -1125,12 +1169,12 @@ def write_docs(section: str, text: str) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--compare", choices=["workers", "database"], help="compare variants of the site instead"
+        "--compare",
+        choices=["workers", "database", "gunicorn"],
+        help="compare variants of the site instead",
     )
     parser.add_argument("--only", default="", help="--compare: comma-separated variant labels")
-    parser.add_argument(
-        "--rounds", type=int, default=2, help="--compare: interleaved rounds (median)"
-    )
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of load (median)")
     parser.add_argument("--duration", type=int, default=8, help="seconds of load per cell")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per cell")
     parser.add_argument("--connections", type=int, default=32)
@@ -1153,7 +1197,7 @@ def main(argv: list[str] | None = None) -> int:
             text = compare_run(env, load, args.rounds, args.compare, only)
             section = f"compare-{args.compare}"
         else:
-            text = main_run(env, load)
+            text = main_run(env, load, args.rounds)
             section = "main"
         print("\n" + text + "\n")
         print(f"(benchmark wall time {time.monotonic() - started:.0f} s)")

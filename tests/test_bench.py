@@ -168,3 +168,15 @@ def test_brief_snippets_are_the_briefs_own_text():
     railway_toml = next(block for block in blocks if block.startswith("# railway.toml"))
     assert f'startCommand = "{brief.START_COMMAND}"' in railway_toml
     assert brief.START_COMMAND.endswith(brief.GUNICORN_COMMAND)
+
+
+def test_combine_takes_medians_and_adds_errors():
+    runs = [
+        {"rps": 100.0, "p50": 5.0, "p99": 50.0, "non_2xx": 1, "socket_errors": 0, "status": 200},
+        {"rps": 300.0, "p50": 1.0, "p99": 90.0, "non_2xx": 0, "socket_errors": 2, "status": 200},
+        {"rps": 200.0, "p50": 3.0, "p99": 10.0, "non_2xx": 0, "socket_errors": 0, "status": 503},
+    ]
+    combined = run.combine(runs)
+    assert (combined["rps"], combined["p50"], combined["p99"]) == (200.0, 3.0, 50.0)
+    assert (combined["non_2xx"], combined["socket_errors"]) == (1, 2)
+    assert combined["status"] == "200,503"
