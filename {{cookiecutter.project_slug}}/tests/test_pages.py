@@ -3,8 +3,11 @@
 import unittest
 
 from django.conf import settings
-from django.test import RequestFactory, TestCase
+from django.core.exceptions import MiddlewareNotUsed
+from django.http import HttpResponse
+from django.test import RequestFactory, SimpleTestCase, TestCase, override_settings
 
+from {{ cookiecutter.project_slug }}.pagecache import PageCacheMiddleware
 from {{ cookiecutter.project_slug }}.views import server_error
 
 from .helpers import HEALTHCHECK_HOST, PUBLIC_DOMAIN, edge_headers, fetch, production_env
@@ -85,3 +88,119 @@ class ProductionHeadersTests(unittest.TestCase):
         for sources in policy.values():
             self.assertNotIn("'unsafe-inline'", sources)
             self.assertNotIn("'unsafe-eval'", sources)
+
+
+class PageCacheTests(SimpleTestCase):
+    """pagecache.py: which answers are kept in memory, and which always go through the stack.
+
+    ``render`` stands in for the middleware and views below the page cache and counts calls.
+    """
+
+    def setUp(self):
+        self.calls = 0
+        self.factory = RequestFactory()
+
+    def render(self, request, **changes):
+        self.calls += 1
+        response = HttpResponse("<p>page</p>")
+        response["Content-Security-Policy"] = "default-src 'none'"
+        for name, value in changes.items():
+            response[name] = value
+        return response
+
+    def cache(self, **changes):
+        return PageCacheMiddleware(lambda request: self.render(request, **changes))
+
+    def test_second_request_is_answered_from_memory_with_the_same_headers(self):
+        cache = self.cache()
+        first = cache(self.factory.get("/", secure=True))
+        second = cache(self.factory.get("/", secure=True))
+        self.assertEqual(self.calls, 1)
+        self.assertEqual(second.status_code, 200)
+        self.assertEqual(second.content, first.content)
+        self.assertEqual(dict(second.items()), dict(first.items()))
+        self.assertEqual(second["Content-Security-Policy"], "default-src 'none'")
+
+    def test_requests_that_could_get_another_answer_go_through(self):
+        cache = self.cache()
+        cache(self.factory.get("/", secure=True))
+        self.calls = 0
+        for request in (
+            self.factory.get("/"),  # plain HTTP: the SSL redirect must still apply
+            self.factory.get("/", {"q": "1"}, secure=True),
+            self.factory.get("/", secure=True, headers={"host": "unknown.example.com"}),
+            self.factory.head("/", secure=True),
+            self.factory.post("/", secure=True),
+            self.factory.get("/other/", secure=True),
+        ):
+            cache(request)
+        self.assertEqual(self.calls, 6)
+
+    def test_personal_or_uncacheable_responses_are_not_kept(self):
+        for changes in (
+            {"Vary": "Cookie"},
+            {"Cache-Control": "private"},
+            {"Cache-Control": "no-cache, no-store"},
+        ):
+            with self.subTest(changes=changes):
+                self.calls = 0
+                cache = self.cache(**changes)
+                cache(self.factory.get("/", secure=True))
+                cache(self.factory.get("/", secure=True))
+                self.assertEqual(self.calls, 2)
+
+    def test_responses_setting_a_cookie_are_not_kept(self):
+        def render_with_cookie(request):
+            response = self.render(request)
+            response.set_cookie("visitor", "1")
+            return response
+
+        cache = PageCacheMiddleware(render_with_cookie)
+        cache(self.factory.get("/", secure=True))
+        cache(self.factory.get("/", secure=True))
+        self.assertEqual(self.calls, 2)
+
+    def test_error_responses_are_not_kept(self):
+        def render_error(request):
+            self.calls += 1
+            return HttpResponse("down", status=503)
+
+        cache = PageCacheMiddleware(render_error)
+        cache(self.factory.get("/", secure=True))
+        cache(self.factory.get("/", secure=True))
+        self.assertEqual(self.calls, 2)
+
+    @override_settings(DEBUG=True)
+    def test_off_while_debugging(self):
+        with self.assertRaises(MiddlewareNotUsed):
+            PageCacheMiddleware(self.render)
+
+
+class LandingPageFromMemoryTests(unittest.TestCase):
+    """In production, the landing page answered from memory keeps its body and every header."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.first, cls.second, cls.plain = fetch(
+            [("/", edge_headers()), ("/", edge_headers()), ("/", {"host": PUBLIC_DOMAIN})],
+            production_env(),
+        )
+
+    def test_same_page_and_headers_again(self):
+        self.assertEqual(self.second["status"], 200)
+        self.assertEqual(self.second["body"], self.first["body"])
+        for name in (
+            "Content-Type",
+            "Content-Security-Policy",
+            "Strict-Transport-Security",
+            "X-Content-Type-Options",
+            "X-Frame-Options",
+            "Referrer-Policy",
+            "Cross-Origin-Opener-Policy",
+        ):
+            with self.subTest(header=name):
+                self.assertIn(name, self.second["headers"])
+                self.assertEqual(self.second["headers"][name], self.first["headers"][name])
+
+    def test_plain_http_is_still_redirected_after_the_page_was_kept(self):
+        self.assertEqual(self.plain["status"], 301)

@@ -1,0 +1,182 @@
+"""The benchmark's pure parts (bench/run.py, bench/brief.py): parsing, tables, the brief's rebuild.
+
+The benchmark itself is run by hand (README, "Benchmark"); nothing here measures or asserts a
+timing.
+"""
+
+from __future__ import annotations
+
+import py_compile
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH_DIR = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH_DIR))
+
+import brief  # noqa: E402
+import run  # noqa: E402
+
+# The output of `wrk -t 2 -c 32 -d 8s --latency` (wrk 4.1.0), figures edited for the test.
+WRK_OUTPUT = """\
+Running 8s test @ http://127.0.0.1:8000/health/
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    15.02ms    9.80ms 301.11ms   91.23%
+    Req/Sec     1.10k   150.22     1.40k    71.00%
+  Latency Distribution
+     50%  812.00us
+     75%   17.50ms
+     90%   22.04ms
+     99%    2.01s
+  17545 requests in 8.01s, 5.10MB read
+  Socket errors: connect 0, read 3, write 0, timeout 2
+  Non-2xx or 3xx responses: 7
+Requests/sec:   2190.39
+Transfer/sec:    652.20KB
+"""
+
+
+def test_parse_wrk_reads_rate_percentiles_and_errors():
+    result = run.parse_wrk(WRK_OUTPUT)
+    assert result["rps"] == pytest.approx(2190.39)
+    assert result["p50"] == pytest.approx(0.812)
+    assert result["p75"] == pytest.approx(17.5)
+    assert result["p90"] == pytest.approx(22.04)
+    assert result["p99"] == pytest.approx(2010.0)
+    assert result["requests"] == 17545
+    assert result["non_2xx"] == 7
+    assert result["socket_errors"] == 5
+
+
+def test_parse_wrk_without_errors_counts_zero():
+    clean = "\n".join(
+        line
+        for line in WRK_OUTPUT.splitlines()
+        if "Socket errors" not in line and "Non-2xx" not in line
+    )
+    result = run.parse_wrk(clean)
+    assert (result["non_2xx"], result["socket_errors"]) == (0, 0)
+
+
+def test_parse_wrk_refuses_output_without_a_rate():
+    with pytest.raises(ValueError, match="Requests/sec"):
+        run.parse_wrk("unable to connect to 127.0.0.1:8000 Connection refused\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [("640.00us", 0.64), ("1.25ms", 1.25), ("3.00s", 3000.0), ("1.50m", 90_000.0)],
+)
+def test_parse_duration_ms(text, ms):
+    assert run.parse_duration_ms(text) == pytest.approx(ms)
+
+
+def test_parse_duration_ms_refuses_other_text():
+    with pytest.raises(ValueError):
+        run.parse_duration_ms("fast")
+
+
+def test_render_table_is_markdown_with_aligned_columns():
+    text = run.render_table(
+        ["", "site", "brief"], [["req/s", "1,234", "56"], ["p99", "7.0", "800"]]
+    )
+    lines = text.splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("|") and lines[0].endswith("|")
+    assert re.fullmatch(r"\|-+\|-+:\|-+:\|", lines[1])
+    assert len({len(line) for line in lines}) == 1  # every line padded to the same width
+    assert [cell.strip() for cell in lines[2].strip("|").split("|")] == ["req/s", "1,234", "56"]
+
+
+def test_render_table_refuses_a_short_row():
+    with pytest.raises(ValueError, match="2 cells"):
+        run.render_table(["a", "b", "c"], [["1", "2"]])
+
+
+def test_replace_section_replaces_only_its_own_block():
+    document = (
+        "# Benchmarks\n\nText kept.\n\n<!-- bench:main:start -->\nold\n<!-- bench:main:end -->\n"
+        "\nMore text.\n"
+    )
+    updated = run.replace_section(document, "main", "new table")
+    assert "old" not in updated
+    assert "<!-- bench:main:start -->\nnew table\n<!-- bench:main:end -->" in updated
+    assert updated.startswith("# Benchmarks\n\nText kept.")
+    assert updated.endswith("\nMore text.\n")
+
+
+def test_replace_section_appends_a_missing_block():
+    updated = run.replace_section("# Benchmarks\n", "compare-workers", "| a |")
+    assert updated == (
+        "# Benchmarks\n\n<!-- bench:compare-workers:start -->\n| a |\n"
+        "<!-- bench:compare-workers:end -->\n"
+    )
+
+
+def test_stylesheet_href_finds_the_hashed_file():
+    html = (
+        '<link rel="icon" href="/static/img/favicon.1.svg">'
+        '<link rel="stylesheet" href="/static/css/site.3a38b06c2df7.css">'
+    )
+    assert run.stylesheet_href(html) == "/static/css/site.3a38b06c2df7.css"
+    assert run.stylesheet_href("<p>no styles</p>") is None
+
+
+def test_brief_rebuild_is_a_project_that_compiles(tmp_path):
+    site_package = tmp_path / "site" / "cfmp"
+    (site_package / "templates").mkdir(parents=True)
+    (site_package / "templates" / "home.html").write_text("<p>home</p>", encoding="utf-8")
+    project = brief.build_brief_project(tmp_path / "brief", site_package)
+    sources = sorted(project.rglob("*.py"))
+    assert {p.relative_to(project).as_posix() for p in sources} >= {
+        "manage.py",
+        "cfmp/wsgi.py",
+        "cfmp/urls.py",
+        "cfmp/health.py",
+        "cfmp/settings/base.py",
+        "cfmp/settings/production.py",
+    }
+    for source in sources:
+        py_compile.compile(str(source), cfile=str(tmp_path / "pyc" / source.name), doraise=True)
+    assert (project / "cfmp" / "templates" / "home.html").read_text() == "<p>home</p>"
+    assert "gunicorn==21.2.0" in (project / "requirements.txt").read_text()
+
+
+BRIEF_FILE = (
+    Path(__file__).resolve().parents[2] / "shared" / "brief" / "BRIEF-007-railway-deployment.md"
+)
+
+
+def _code_blocks(markdown: str) -> list[str]:
+    return [block for block in re.findall(r"```[a-z]*\n(.*?)```", markdown, re.DOTALL)]
+
+
+def _normalise(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+@pytest.mark.skipif(not BRIEF_FILE.exists(), reason=f"the brief is not at {BRIEF_FILE}")
+def test_brief_snippets_are_the_briefs_own_text():
+    """The settings, health view, pins and start command are the brief's, to the character."""
+    blocks = [_normalise(block) for block in _code_blocks(BRIEF_FILE.read_text(encoding="utf-8"))]
+    assert _normalise(brief.PRODUCTION_SETTINGS) in blocks
+    assert _normalise(brief.HEALTH_VIEW) in blocks
+    assert _normalise(brief.REQUIREMENTS) in blocks
+    railway_toml = next(block for block in blocks if block.startswith("# railway.toml"))
+    assert f'startCommand = "{brief.START_COMMAND}"' in railway_toml
+    assert brief.START_COMMAND.endswith(brief.GUNICORN_COMMAND)
+
+
+def test_combine_takes_medians_and_adds_errors():
+    runs = [
+        {"rps": 100.0, "p50": 5.0, "p99": 50.0, "non_2xx": 1, "socket_errors": 0, "status": 200},
+        {"rps": 300.0, "p50": 1.0, "p99": 90.0, "non_2xx": 0, "socket_errors": 2, "status": 200},
+        {"rps": 200.0, "p50": 3.0, "p99": 10.0, "non_2xx": 0, "socket_errors": 0, "status": 503},
+    ]
+    combined = run.combine(runs)
+    assert (combined["rps"], combined["p50"], combined["p99"]) == (200.0, 3.0, 50.0)
+    assert (combined["non_2xx"], combined["socket_errors"]) == (1, 2)
+    assert combined["status"] == "200,503"
