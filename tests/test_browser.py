@@ -23,17 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS
 from live_site import prepared_site, serve
 
-CHROMIUM = os.environ.get("CFMP_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-]
 HOST = "127.0.0.1"
 PAGES = {"home": "/", "not-found": "/no-such-page/", "admin-login": "/admin/login/"}
 WIDTHS = {"phone": 390, "laptop": 1280}

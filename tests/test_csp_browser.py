@@ -19,19 +19,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS
 from live_site import prepared_site, serve
 from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -102,14 +95,14 @@ def server(request, get_baked, tmp_path_factory):
 @pytest.fixture
 def browser(server, tmp_path):
     """A fresh Chromium profile whose pages report their CSP violations and console errors."""
-    if not CHROMIUM.exists():
+    if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "profile"),
             executable_path=str(CHROMIUM),
             headless=True,
-            args=BROWSER_ARGS,
+            args=CHROMIUM_ARGS,
         )
         context.add_init_script(RECORD_VIOLATIONS)
         page = context.new_page()
