@@ -127,3 +127,39 @@ class ReadinessInProductionTests(TestCase):
         [probe] = fetch([("/health/", {"host": HEALTHCHECK_HOST})], env)
         self.assertEqual(probe["status"], 200, probe["body"])
         self.assertEqual(json.loads(probe["body"])["status"], "pass")
+
+
+class ProbeReuseTests(unittest.TestCase):
+    """A finished check answers again for max_age seconds; after that a new one runs."""
+
+    def counting_probe(self):
+        calls = []
+        return health.Probe("counted", lambda: calls.append(1)), calls
+
+    def test_a_fresh_result_is_reused(self):
+        probe, calls = self.counting_probe()
+        self.assertEqual(probe.run(timeout=2, max_age=60), health.PASSING)
+        self.assertEqual(probe.run(timeout=2, max_age=60), health.PASSING)
+        self.assertEqual(len(calls), 1)
+
+    def test_every_request_checks_with_max_age_zero(self):
+        probe, calls = self.counting_probe()
+        for _ in range(3):
+            self.assertEqual(probe.run(timeout=2, max_age=0), health.PASSING)
+        self.assertEqual(len(calls), 3)
+
+    def test_a_failure_is_reused_too_and_then_checked_again(self):
+        outcomes = [RuntimeError("down"), None]
+
+        def check():
+            outcome = outcomes.pop(0)
+            if outcome is not None:
+                raise outcome
+
+        probe = health.Probe("flaky", check)
+        with self.assertLogs(health.logger, "ERROR"):
+            self.assertEqual(probe.run(timeout=2, max_age=60), health.FAILING)
+            self.assertEqual(probe.run(timeout=2, max_age=60), health.FAILING)
+        self.assertEqual(len(outcomes), 1)  # the second answer came from the first check
+        self.assertEqual(probe.run(timeout=2, max_age=0), health.PASSING)
+        self.assertEqual(outcomes, [])

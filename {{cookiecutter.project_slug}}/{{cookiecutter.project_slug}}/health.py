@@ -9,12 +9,15 @@ The answers never contain exception text, versions or addresses: the details go 
 Each check runs in a background thread and the view waits at most HEALTH_CHECK_TIMEOUT
 seconds, so a database that accepts connections and then never replies still gets a 503 in
 bounded time instead of a hung worker. While a check is still running, later requests wait on
-that same check instead of piling up new ones.
+that same check instead of piling up new ones, and a check that finished less than
+HEALTH_CHECK_MAX_AGE seconds ago (1 s) answers for it: a burst of probes costs the database one
+query a second, not one per request.
 """
 
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as CheckTimeout
 
@@ -67,10 +70,19 @@ class Probe:
         self._thread = None
         self._running = None
 
-    def run(self, timeout):
-        """PASSING or FAILING; never raises, never waits longer than ``timeout`` seconds."""
+    def run(self, timeout, max_age=0.0):
+        """PASSING or FAILING; never raises, never waits longer than ``timeout`` seconds.
+
+        A check that finished at most ``max_age`` seconds ago gives its result again.
+        """
         with self._lock:
-            if self._running is None or self._running.done():
+            last = self._running
+            fresh = (
+                last is not None
+                and last.done()
+                and time.monotonic() - last.finished_at <= max_age
+            )
+            if not fresh and (last is None or last.done()):
                 self._running = self._submit(self.check)
             running = self._running
         try:
@@ -103,9 +115,13 @@ class Probe:
             future, function = self._jobs.get()
             if future.set_running_or_notify_cancel():
                 try:
-                    future.set_result(function())
+                    result = function()
                 except BaseException as error:
+                    future.finished_at = time.monotonic()
                     future.set_exception(error)
+                else:
+                    future.finished_at = time.monotonic()
+                    future.set_result(result)
 
 
 PROBES = [
@@ -120,7 +136,10 @@ PROBES = [
 @require_GET
 def readiness(request):
     """Ready to serve: every dependency answered in time."""
-    checks = {probe.name: probe.run(settings.HEALTH_CHECK_TIMEOUT) for probe in PROBES}
+    checks = {
+        probe.name: probe.run(settings.HEALTH_CHECK_TIMEOUT, settings.HEALTH_CHECK_MAX_AGE)
+        for probe in PROBES
+    }
     healthy = all(result == PASSING for result in checks.values())
     return JsonResponse(
         {"status": PASSING if healthy else FAILING, "checks": checks},
