@@ -77,12 +77,9 @@ class Probe:
         """
         with self._lock:
             last = self._running
-            fresh = (
-                last is not None
-                and last.done()
-                and time.monotonic() - last.finished_at <= max_age
-            )
-            if not fresh and (last is None or last.done()):
+            finished = last is not None and last.done()
+            fresh = finished and time.monotonic() - last.finished_at <= max_age
+            if not fresh and (last is None or finished):
                 self._running = self._submit(self.check)
             running = self._running
         try:
