@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 import tomllib
 import yaml
-from combinations import (
+
+from tests.support.baking import bake_into, project_files
+from tests.support.combinations import (
     BY_ID,
     COMBINATIONS,
     CONTRACT_DEFAULTS,
@@ -24,7 +26,7 @@ from combinations import (
     string_answer_values,
     template_defaults,
 )
-from conftest import bake_into, project_files, tail, tool
+from tests.support.processes import tail, tool
 
 each_combination = pytest.mark.parametrize(
     "combination", COMBINATIONS, ids=[c.id for c in COMBINATIONS]

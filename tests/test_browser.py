@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS
-from live_site import prepared_site, serve
+
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.live_site import prepared_site, serve
 
 HOST = "127.0.0.1"
 PAGES = {"home": "/", "not-found": "/no-such-page/", "admin-login": "/admin/login/"}

@@ -17,8 +17,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from combinations import TEMPLATE_DIR
-from conftest import tail, tool
+
+from tests.support.combinations import TEMPLATE_DIR
+from tests.support.processes import tail, tool
 
 pytestmark = pytest.mark.slow
 

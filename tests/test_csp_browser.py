@@ -13,15 +13,15 @@ test makes a violation on purpose, so a detector that sees nothing would fail.
 from __future__ import annotations
 
 import http.client
-import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS
-from live_site import prepared_site, serve
 from playwright.sync_api import sync_playwright
+
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.live_site import prepared_site, serve
 
 pytestmark = pytest.mark.slow
 
@@ -157,19 +157,7 @@ def test_no_csp_violation(server, browser, path):
 
 def test_admin_works_under_the_policy(server, browser):
     """Log in through the real form (form-action 'self'), then open the admin's busiest page."""
-    site = server.site
-    password = secrets.token_urlsafe(16)
-    site.secrets.append(password)
-    code, output = site.manage(
-        "createsuperuser",
-        "--noinput",
-        "--username",
-        "browser",
-        "--email",
-        "browser@example.org",
-        extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
-    )
-    assert code == 0, site.hide(output)
+    password = server.site.create_superuser("browser")
     assert visit(browser, server, "/admin/login/") == []
     browser.fill("#id_username", "browser")
     browser.fill("#id_password", password)

@@ -15,8 +15,9 @@ from functools import cache
 
 import pytest
 import yaml
-from combinations import TEMPLATE_DIR
 from packaging.version import InvalidVersion, Version
+
+from tests.support.combinations import TEMPLATE_DIR
 
 LOCKED_COMBINATIONS = ["default", "redis", "no-sentry-smtp-proprietary"]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")

@@ -13,7 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from combinations import answer, combination
+
+from tests.support.combinations import answer, combination
 
 COMBINATIONS = ["default", "custom-domain-py310-bsd", "hostile-name-py313"]
 # Every option the script's parser accepts, as the README and the issue name them.

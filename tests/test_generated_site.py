@@ -6,107 +6,31 @@ Slow (installs the site's dependencies once per Python and lock; cached across r
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import shutil
-import subprocess
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from combinations import COMBINATIONS, answer, expected_slug
-from conftest import (
-    CACHE_DIR,
-    database_name,
-    database_url,
-    file_lock,
-    manage_database,
-    python_for,
-    redis_url,
-    site_venv,
-    tail,
-)
+
+from tests.support.combinations import COMBINATIONS
+from tests.support.live_site import Site, prepared_site, public_domain
 
 pytestmark = pytest.mark.slow
-
-TIMEOUT = 600
-
-
-@dataclass
-class Site:
-    combination_id: str
-    project: Path
-    python: Path
-    slug: str
-    env: dict[str, str]
-    secrets: list[str] = field(default_factory=list)
-
-    def run(self, *args: str, extra_env: dict[str, str] | None = None) -> tuple[int, str]:
-        env = {**self.env, **(extra_env or {})}
-        try:
-            proc = subprocess.run(
-                [str(self.python), *args],
-                cwd=self.project,
-                env=env,
-                check=False,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=TIMEOUT,
-            )
-        except subprocess.TimeoutExpired as exc:
-            output = exc.stdout if isinstance(exc.stdout, str) else (exc.stdout or b"").decode()
-            pytest.fail(f"{' '.join(args)} timed out after {TIMEOUT} s:\n{self.show(output)}")
-        return proc.returncode, proc.stdout
-
-    def show(self, output: str) -> str:
-        for secret in self.secrets:
-            output = output.replace(secret, "***")
-        return tail(output)
-
-
-def clean_env(venv_python: Path) -> dict[str, str]:
-    return {
-        "PATH": f"{venv_python.parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": os.environ.get("HOME", "/root"),
-        "LANG": "C.UTF-8",
-    }
 
 
 @pytest.fixture(scope="module")
 def site(request, get_baked, tmp_path_factory):
     """A private copy of the baked project, its venv, a fresh database, and the environment."""
-    combination = request.param
-    answers = combination.answers
-    wanted = answer(answers, "python_version")
-    python, fell_back = python_for(wanted)
-    if fell_back:
-        print(f"using {python} instead of Python {wanted}")
-    baked = get_baked(combination.id)
-    project = tmp_path_factory.mktemp(f"site-{combination.id}") / baked.name
-    shutil.copytree(baked, project, symlinks=True)
-    venv_python = site_venv(project, python)
-
-    name = database_name(combination.id)
-    # Another pytest session on this machine may use the same database (and Redis) names:
-    # take turns per combination rather than drop each other's databases.
-    with file_lock(CACHE_DIR / "locks" / f"{name}.lock"):
-        manage_database(venv_python, name, "create")
-        env = clean_env(venv_python)
-        env["DATABASE_URL"] = database_url(name)
-        if answer(answers, "use_redis"):
-            env["REDIS_URL"] = redis_url(combination.id)
-        yield Site(combination.id, project, venv_python, expected_slug(answers), env)
-        manage_database(venv_python, name, "drop")
+    with prepared_site(get_baked, tmp_path_factory, request.param.id, "site", deploy=False) as site:
+        yield site
 
 
 def production_env(site: Site) -> dict[str, str]:
+    """Return what Railway gives a production container: a new SECRET_KEY and the domain."""
     key = secrets.token_urlsafe(50)
     site.secrets.append(key)
     return {
         "SECRET_KEY": key,
-        "RAILWAY_PUBLIC_DOMAIN": f"{site.slug.replace('_', '-')}-production.up.railway.app",
+        "RAILWAY_PUBLIC_DOMAIN": public_domain(site.slug),
     }
 
 
@@ -127,7 +51,7 @@ def test_site_test_suite(site):
     ran = re.search(r"^Ran (\d+) tests?", output, re.MULTILINE)
     assert ran, f"no 'Ran N tests' line:\n{shown}"
     assert int(ran.group(1)) > 10, f"only {ran.group(1)} tests ran"
-    test_database = f"test_{database_name(site.combination_id)}"
+    test_database = f"test_{site.database}"
     assert test_database in output, f"the tests did not use PostgreSQL ({test_database}):\n{shown}"
 
 

@@ -26,10 +26,11 @@ from pathlib import Path
 import pytest
 import tomllib
 import yaml
-from combinations import TEMPLATE_DIR, expected_slug, extra_context
-from conftest import tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.support.combinations import TEMPLATE_DIR, expected_slug, extra_context
+from tests.support.processes import tool
 
 EXAMPLES = 70
 FREE_TEXT = [

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from combinations import extra_context
-from conftest import TEMPLATE_DIR
+
+from tests.support.combinations import TEMPLATE_DIR, extra_context
 
 SET_KEY_COMMAND = (
     'railway variables --service {service} --set "SECRET_KEY=$(python -c'

@@ -16,15 +16,14 @@ see each page's score table.
 from __future__ import annotations
 
 import re
-import secrets
-import urllib.parse
 from dataclasses import dataclass, field
 
-import observatory
 import pytest
-from combinations import COMBINATIONS, IDS
-from live_site import Server, prepared_site, serve
-from observatory import Response, grade_for, score
+
+from tests.support import observatory
+from tests.support.combinations import COMBINATIONS, IDS
+from tests.support.live_site import Server, prepared_site, serve
+from tests.support.observatory import Response, grade_for, score
 
 URL = "https://food.example.org/"
 REDIRECTS = ["http://food.example.org/", "https://food.example.org/"]
@@ -901,43 +900,15 @@ def test_site_security_headers(server):
 def test_site_cookies_after_admin_login(server):
     """CSRF and session cookies: Secure, HttpOnly, SameSite, and the __Host- prefix rules."""
     site = server.site
-    password = secrets.token_urlsafe(16)
-    site.secrets.append(password)
-    code, output = site.manage(
-        "createsuperuser",
-        "--noinput",
-        "--username",
-        "observatory",
-        "--email",
-        "observatory@example.org",
-        extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
-    )
-    assert code == 0 or "already taken" in output, site.hide(output)
-    login = server.request(ADMIN_LOGIN)
-    csrf_cookie = next(iter(login.values("set-cookie")), "")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.body)
-    assert csrf_cookie and token, site.hide(login.body[:2000])
-    form = urllib.parse.urlencode(
-        {
-            "csrfmiddlewaretoken": token[1],
-            "username": "observatory",
-            "password": password,
-            "next": "/admin/",
-        }
-    ).encode()
-    answer = server.request(
-        ADMIN_LOGIN,
-        method="POST",
-        body=form,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": csrf_cookie.split(";", 1)[0],
-            "Origin": f"https://{site.domain}",
-            "Referer": f"https://{site.domain}{ADMIN_LOGIN}",
-        },
-    )
-    assert answer.status == 302, site.hide(f"{answer.status}\n{answer.body[:2000]}")
-    cookies = [csrf_cookie, *answer.values("set-cookie")]
+    password = site.create_superuser("observatory")
+    login = site.login(site.edge(), "observatory", password, form_from=server.instance)
+    answer = login.answer
+    assert answer.status == 302, site.hide(f"{answer.status}\n{answer.text[:2000]}")
+    cookies = [
+        *login.form.headers.get_all("Set-Cookie", []),
+        *answer.headers.get_all("Set-Cookie", []),
+    ]
+    assert login.form.headers.get_all("Set-Cookie"), "the login form set no CSRF cookie"
     names = sorted(header.split("=", 1)[0] for header in cookies)
     assert "__Host-sessionid" in names and "__Host-csrftoken" in names, names
     for header in cookies:

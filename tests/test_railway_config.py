@@ -9,19 +9,20 @@ restart on failure within the Free plan's 10 retries, secrets never written into
 from __future__ import annotations
 
 import re
-import runpy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tomllib
-from combinations import (
+
+from tests.support.combinations import (
     BY_ID,
     COMBINATIONS,
     answer,
     deploy_branches,
     expected_slug,
 )
+from tests.support.railway_config import graph_of
 
 IAC_COMBINATIONS = [c for c in COMBINATIONS if answer(c.answers, "railway_config") == "iac"]
 TOML_COMBINATIONS = [c for c in COMBINATIONS if answer(c.answers, "railway_config") != "iac"]
@@ -38,19 +39,6 @@ SECRET_VARIABLE = re.compile(r"SECRET|PASSWORD|TOKEN|DSN|API_KEY|PRIVATE_KEY", r
 
 def ids(combinations):
     return [c.id for c in combinations]
-
-
-def graph_of(project: Path) -> dict[str, Any]:
-    """Evaluate .railway/railway.py as the Railway CLI would, offline, for production."""
-    from railway_sdk import create_railway_context
-
-    path = project / ".railway" / "railway.py"
-    assert path.is_file(), "no .railway/railway.py"
-    namespace = runpy.run_path(str(path))
-    assert callable(namespace.get("main")), ".railway/railway.py defines no main()"
-    result = namespace["main"](create_railway_context(environment="production"))
-    assert hasattr(result, "to_graph"), "main() must return project(...)"
-    return result.to_graph()
 
 
 def nodes(graph: dict[str, Any]) -> list[dict[str, Any]]:

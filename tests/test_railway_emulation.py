@@ -29,32 +29,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from combinations import BY_ID, answer, expected_slug
-from conftest import python_for, redis_url
-from railway_emulator import (
+
+from tests.support.combinations import BY_ID, answer, expected_slug
+from tests.support.databases import redis_url
+from tests.support.live_site import ADMIN, Site, public_domain
+from tests.support.processes import free_port, redact
+from tests.support.railway_emulator import (
     Deployment,
     Edge,
     HungDatabase,
     Instance,
     PostgresCluster,
     Reply,
-    build_venv,
     burst,
-    free_port,
     railway_variables,
     read_config,
-    redact,
     run_shell,
     service_variables,
-    venv_path,
 )
+from tests.support.venvs import INSTALLED_MARKER, build_venv, python_for, venv_path
 
 pytestmark = pytest.mark.slow
 
 #: The combinations whose answers change how the site deploys.
 EMULATED = ["default", "redis", "legacy-railway-toml"]
-#: DJANGO_ADMIN_URL is not set, so the admin lives at the contract's default path.
-ADMIN = "/admin/"
 #: The production session cookie's name (contract: __Host- prefix, locked to the host).
 SESSION_COOKIE = "__Host-sessionid"
 ONE_YEAR = 31_536_000
@@ -63,51 +61,54 @@ BURST_CONNECTIONS = 32
 #: gunicorn's worker timeout for the hung-database instance only (GUNICORN_TIMEOUT, a service
 #: variable): short, so that a worker killed for hanging would show within the test's time.
 HUNG_WORKER_TIMEOUT = 8
-CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
 STYLESHEET = re.compile(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"')
 
 
-@dataclass
-class Emulated:
-    """One combination deployed on the emulated Railway, shared by the checks below."""
+@dataclass(kw_only=True)
+class Emulated(Site):
+    """One combination deployed on the emulated Railway with a private PostgreSQL cluster.
 
-    combination_id: str
-    answers: dict
+    Shared by the checks below: the baked folder a new release is copied from, the cluster a
+    test may stop, the first replica, and the admin user the fixture created.
+    """
+
     baked: Path
-    deployment: Deployment
     cluster: PostgresCluster
-    primary: Instance
-    domain: str
-    settings: str
-    username: str
-    password: str = field(repr=False)
+    primary: Instance | None = None
+    username: str = ""
+    password: str = field(default="", repr=False)
     figures: dict
     first_start_wall: float = 0.0
     _session: Edge | None = field(default=None, repr=False)
 
     @property
-    def config(self):
-        return self.deployment.config
-
-    @property
     def health(self) -> str:
         return self.config.healthcheck_path
 
-    def show(self, text: str) -> str:
-        return self.deployment.show(text)
-
     def figure(self, name: str, value: float, unit: str) -> None:
+        """Record a figure for the module's table and print it."""
         self.figures.setdefault(self.combination_id, {})[name] = (round(value, 3), unit)
         print(f"[{self.combination_id}] {name}: {value:.3f} {unit}")
 
-    def edge(self) -> Edge:
-        return Edge(self.domain)
+    def admin_login(
+        self, browser: Edge, form_from: Instance, post_to: Instance, timeout: float = 10.0
+    ) -> Reply:
+        """Log the fixture's admin user in through ``browser``; return the post's answer."""
+        login = self.login(
+            browser,
+            self.username,
+            self.password,
+            form_from=form_from,
+            post_to=post_to,
+            timeout=timeout,
+        )
+        return login.answer
 
     def session(self) -> Edge:
-        """A browser logged in to the admin through the primary replica (logs in once)."""
+        """Return a browser logged in to the admin through the primary replica (logs in once)."""
         if self._session is None:
             browser = self.edge()
-            reply = admin_login(self, browser, self.primary, self.primary)
+            reply = self.admin_login(browser, self.primary, self.primary)
             assert reply.status == 302, f"login answered {reply.status}:\n{self.show(reply.text)}"
             self._session = browser
         return self._session
@@ -163,9 +164,11 @@ def emulated(request, get_baked, tmp_path_factory, venvs_root, figures):
     python, fell_back = python_for(answer(answers, "python_version"))
     if fell_back:
         print(f"using {python}: Python {answer(answers, 'python_version')} is not installed")
-    shared = (venv_path(image, python, venvs_root) / ".installed").is_file()
+    # What Railway's builder installs: the production lock alone, in a venv of this session.
+    lock = "requirements.txt"
+    shared = (venv_path(image, python, lock, venvs_root) / INSTALLED_MARKER).is_file()
     started = time.monotonic()
-    bin_dir = build_venv(image, python, venvs_root)
+    bin_dir = build_venv(image, python, lock, venvs_root).parent
     install_seconds = time.monotonic() - started
 
     with contextlib.ExitStack() as cleanup:
@@ -175,7 +178,7 @@ def emulated(request, get_baked, tmp_path_factory, venvs_root, figures):
 
         secret_key = secrets.token_urlsafe(50)
         slug = expected_slug(answers)
-        domain = f"{slug.replace('_', '-')}-production.up.railway.app"
+        domain = public_domain(slug)
         variables = service_variables(
             config,
             database_url=cluster.url(),
@@ -201,39 +204,27 @@ def emulated(request, get_baked, tmp_path_factory, venvs_root, figures):
             f"pre-deploy failed:\n{deployment.show(predeployed.output)}"
         )
 
-        username, password = "railway-admin", secrets.token_urlsafe(18)
-        deployment.secrets.append(password)
-        settings = f"{slug}.settings.production"
-        created = deployment.manage(
-            "createsuperuser",
-            "--noinput",
-            settings=settings,
-            DJANGO_SUPERUSER_USERNAME=username,
-            DJANGO_SUPERUSER_EMAIL="admin@example.org",
-            DJANGO_SUPERUSER_PASSWORD=password,
+        site = Emulated(
+            combination_id=combination.id,
+            answers=answers,
+            deployment=deployment,
+            slug=slug,
+            domain=domain,
+            database=cluster.database,
+            baked=baked,
+            cluster=cluster,
+            figures=figures,
         )
-        assert created.returncode == 0, f"createsuperuser:\n{deployment.show(created.output)}"
+        site.username = "railway-admin"
+        site.password = site.create_superuser(site.username)
 
         primary = deployment.instance("replica-1").start()
         try:
             healthy = primary.wait_healthy(config.healthcheck_path, config.healthcheck_timeout)
         except AssertionError as error:
             pytest.fail(f"{error}\n{deployment.show(primary.log_text())}", pytrace=False)
-
-        site = Emulated(
-            combination_id=combination.id,
-            answers=answers,
-            baked=baked,
-            deployment=deployment,
-            cluster=cluster,
-            primary=primary,
-            domain=domain,
-            settings=settings,
-            username=username,
-            password=password,
-            figures=figures,
-            first_start_wall=primary.started_wall,
-        )
+        site.primary = primary
+        site.first_start_wall = primary.started_wall
         if not shared:
             site.figure("install (fresh venv, hashed lock)", install_seconds, "s")
         site.figure("build command", built.seconds, "s")
@@ -247,30 +238,6 @@ def each(ids):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def admin_login(
-    site: Emulated, browser: Edge, form_from: Instance, post_to: Instance, timeout: float = 10.0
-) -> Reply:
-    """Fetch the admin login form from one replica and post it to another, as a browser would."""
-    login = f"{ADMIN}login/?next={ADMIN}"
-    form = browser.request(form_from, login, timeout=timeout)
-    assert form.status == 200, f"login form answered {form.status}:\n{site.show(form.text)}"
-    token = CSRF_FIELD.search(form.text)
-    assert token, "no CSRF token in the login form"
-    return browser.request(
-        post_to,
-        login,
-        method="POST",
-        headers={"Origin": browser.origin, "Referer": browser.origin + login},
-        form={
-            "csrfmiddlewaretoken": token.group(1),
-            "username": site.username,
-            "password": site.password,
-            "next": ADMIN,
-        },
-        timeout=timeout,
-    )
 
 
 def stylesheet_of(page: str) -> str:
@@ -385,7 +352,7 @@ def test_linked_stylesheet_is_compressed_and_cached_for_a_year(emulated):
 def test_admin_login_through_the_edge(emulated):
     site = emulated
     browser = site.edge()
-    reply = admin_login(site, browser, site.primary, site.primary)
+    reply = site.admin_login(browser, site.primary, site.primary)
     assert reply.status == 302, f"login answered {reply.status}:\n{site.show(reply.text)}"
     assert reply.header("Location") == ADMIN
     cookies = reply.cookies()
@@ -439,7 +406,7 @@ def test_two_replicas_share_logins_and_csrf_and_migrate_once(emulated):
         # A form (CSRF token and cookie) from replica 2 is accepted by replica 1, and the
         # resulting login works on replica 2.
         browser = site.edge()
-        reply = admin_login(site, browser, form_from=second, post_to=site.primary)
+        reply = site.admin_login(browser, form_from=second, post_to=site.primary)
         assert reply.status == 302, f"cross-replica login answered {reply.status}"
         assert browser.request(second, ADMIN).status == 200
 
@@ -558,8 +525,8 @@ def test_hung_database_answers_quickly_without_worker_timeouts(emulated):
         # admin logins (they read the user table) and health checks. Each must end before that
         # timeout: a request that outlives it is what gets a worker killed.
         def login_attempt() -> Reply:
-            return admin_login(
-                site, site.edge(), instance, instance, timeout=3 * HUNG_WORKER_TIMEOUT
+            return site.admin_login(
+                site.edge(), instance, instance, timeout=3 * HUNG_WORKER_TIMEOUT
             )
 
         def health_attempt() -> Reply:

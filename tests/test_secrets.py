@@ -16,9 +16,11 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from combinations import IDS
-from conftest import bake_into, database_url, project_files
-from live_site import prepared_site, serve
+
+from tests.support.baking import bake_into, project_files
+from tests.support.combinations import IDS
+from tests.support.databases import database_url
+from tests.support.live_site import as_response, prepared_site, serve
 
 SECRET_LINE = re.compile(r"^SECRET_KEY=(.*)$", re.MULTILINE)
 
@@ -221,23 +223,9 @@ def test_error_pages_health_and_logs_expose_nothing(broken_database_server):
     assert "<script>" not in not_found.body
 
     # A form post that needs the database: the 500 page, as a visitor sees it.
-    login = server.request("/admin/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.body)
-    cookie = next(iter(login.values("set-cookie")), "").split(";", 1)[0]
-    assert token and cookie, site.hide(login.body[:1000])
-    form = urllib.parse.urlencode(
-        {"csrfmiddlewaretoken": token[1], "username": "someone", "password": "x" * 12}
-    ).encode()
-    error = server.request(
-        "/admin/login/",
-        method="POST",
-        body=form,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": cookie,
-            "Origin": f"https://{site.domain}",
-        },
-    )
+    login = site.login(site.edge(), "someone", "x" * 12, form_from=server.instance)
+    assert login.form.headers.get_all("Set-Cookie"), "the login form set no CSRF cookie"
+    error = as_response(login.answer, f"https://{site.domain}/admin/login/")
     assert error.status == 500, site.hide(f"{error.status} {error.body[:1000]}")
     assert "Something went wrong" in error.body
 

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from slugify import slugify
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = Path(__file__).resolve().parents[2]
 
 
 class Combination(NamedTuple):
@@ -59,6 +59,7 @@ IDS: list[str] = [combination.id for combination in COMBINATIONS]
 
 
 def combination(combination_id: str) -> Combination:
+    """Return the combination with this id."""
     return BY_ID[combination_id]
 
 

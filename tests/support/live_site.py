@@ -1,143 +1,294 @@
-"""Run a baked site as Railway does and talk to it over real HTTP (for the security tests).
+"""Run a baked site as Railway does and talk to it over real HTTP.
 
-``prepared_site`` copies a baked project, installs its lock (the cached site venv), creates a
-throwaway PostgreSQL database, runs the build command (collectstatic) and the pre-deploy command
-(``manage.py deploy``) with production settings. ``serve`` then starts gunicorn with the site's
-own ``gunicorn.conf.py`` on a free port and waits until ``/health/live/`` answers.
-Requests go to 127.0.0.1 with the headers Railway's edge adds (Host = the public domain,
-X-Forwarded-Proto: https), or without the proto header, as plain HTTP reaches the edge.
+This is the one way the tests run a baked site on the shared PostgreSQL: a thin layer over the
+emulator (``railway_emulator``), which reads the build, pre-deploy and start commands from the
+site's own Railway configuration.
+
+``prepared_site`` copies a baked project, installs its dev lock (the cached site venv), creates a
+throwaway PostgreSQL database, and runs the build and pre-deploy commands in a ``Deployment``
+with the variables Railway would give the service. ``serve`` starts the start command as one
+replica (an ``Instance``) on a free port and waits until ``/health/live/`` answers.
+``Server.request`` sends what Railway's edge forwards (``Edge``: Host = the public domain,
+X-Forwarded-Proto: https, or without the proto header, as plain HTTP reaches the edge) and
+returns an Observatory ``Response``. ``Site.login`` logs in to the admin as a browser does.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
-import os
+import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from combinations import BY_ID, answer, expected_slug
-from conftest import (
-    CACHE_DIR,
-    database_name,
-    database_url,
-    file_lock,
-    manage_database,
-    python_for,
-    redis_url,
-    site_venv,
-    tail,
+
+from tests.support.combinations import BY_ID, answer, expected_slug
+from tests.support.databases import database_name, database_url, manage_database, redis_url
+from tests.support.observatory import Response
+from tests.support.processes import CACHE_DIR, file_lock, redact, tail
+from tests.support.railway_emulator import (
+    Deployment,
+    Edge,
+    Instance,
+    RailwayConfig,
+    Reply,
+    railway_variables,
+    read_config,
+    service_variables,
 )
-from observatory import Response
+from tests.support.venvs import build_venv, python_for
+
+#: DJANGO_ADMIN_URL is not set, so the admin lives at the contract's default path.
+ADMIN = "/admin/"
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
+#: How long a test waits for a started replica to answer /health/live/.
+START_TIMEOUT = 90
+
+
+@dataclass
+class Login:
+    """The two answers of an admin login: the form (and its CSRF cookie), then the post."""
+
+    form: Reply
+    answer: Reply
 
 
 @dataclass
 class Site:
-    """A prepared copy of a baked project: where it is, its venv, and its production env."""
+    """A copy of a baked project deployed on the emulated Railway.
+
+    ``deployment`` holds its image folder, venv, variables and replicas; ``database`` is the name
+    of its database on whichever PostgreSQL the deployment's DATABASE_URL points at.
+    """
 
     combination_id: str
-    project: Path
-    python: Path
+    answers: dict[str, Any]
+    deployment: Deployment
     slug: str
     domain: str
-    env: dict[str, str]
-    secrets: list[str] = field(default_factory=list)
+    database: str
+
+    @property
+    def project(self) -> Path:
+        return self.deployment.image
+
+    @property
+    def python(self) -> Path:
+        return self.deployment.bin_dir / "python"
+
+    @property
+    def config(self) -> RailwayConfig:
+        return self.deployment.config
 
     @property
     def settings(self) -> str:
         return f"{self.slug}.settings.production"
 
-    def manage(self, *args: str, extra_env: dict[str, str] | None = None, timeout: int = 600):
-        proc = subprocess.run(
-            [str(self.python), "manage.py", *args, f"--settings={self.settings}"],
-            cwd=self.project,
-            env={**self.env, **(extra_env or {})},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret of this site (appended to by tests that make new ones)."""
+        return self.deployment.secrets
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a one-off command in the image (``railway run``)."""
+        return self.deployment.environment(PORT=None, RAILWAY_REPLICA_ID=None)
+
+    def run(
+        self, *args: str, extra_env: dict[str, str] | None = None, timeout: int = 600
+    ) -> tuple[int, str]:
+        """Run the site's python with ``args`` in the image; return (exit status, output)."""
+        try:
+            proc = subprocess.run(
+                [str(self.python), *args],
+                cwd=self.project,
+                env={**self.env, **(extra_env or {})},
+                check=False,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as exc:
+            output = exc.stdout if isinstance(exc.stdout, str) else (exc.stdout or b"").decode()
+            pytest.fail(f"{' '.join(args)} timed out after {timeout} s:\n{self.show(output)}")
+        return proc.returncode, proc.stdout
+
+    def manage(
+        self, *args: str, extra_env: dict[str, str] | None = None, timeout: int = 600
+    ) -> tuple[int, str]:
+        """Run ``manage.py`` with the production settings; return (exit status, output)."""
+        return self.run(
+            "manage.py", *args, f"--settings={self.settings}", extra_env=extra_env, timeout=timeout
         )
-        return proc.returncode, proc.stdout + proc.stderr
 
     def hide(self, text: str) -> str:
-        """Text with every secret of this site replaced, safe to show in a failure message."""
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        """Return ``text`` with every secret of this site replaced, safe for a failure message."""
+        return redact(text, self.secrets)
+
+    def show(self, text: str) -> str:
+        """Return the end of ``text`` with the secrets hidden."""
+        return tail(self.hide(text))
+
+    def edge(self) -> Edge:
+        """Return a new browser-like client of the public domain (an empty cookie jar)."""
+        return Edge(self.domain)
+
+    def create_superuser(self, username: str) -> str:
+        """Create an admin user with a new random password (registered as a secret); return it."""
+        password = secrets.token_urlsafe(18)
+        self.secrets.append(password)
+        code, output = self.manage(
+            "createsuperuser",
+            "--noinput",
+            extra_env={
+                "DJANGO_SUPERUSER_USERNAME": username,
+                "DJANGO_SUPERUSER_EMAIL": f"{username}@example.org",
+                "DJANGO_SUPERUSER_PASSWORD": password,
+            },
+        )
+        assert code == 0, f"createsuperuser {username} exited {code}:\n{self.show(output)}"
+        return password
+
+    def login(
+        self,
+        edge: Edge,
+        username: str,
+        password: str,
+        *,
+        form_from: Instance,
+        post_to: Instance | None = None,
+        timeout: float = 10.0,
+    ) -> Login:
+        """Fetch the admin login form through ``edge`` and post it; return both answers.
+
+        The form comes from ``form_from`` and goes to ``post_to`` (default: the same replica),
+        with the Origin and Referer a browser sends. The answer is not checked: a test decides
+        whether the login had to work (302 to the admin) or fail.
+        """
+        path = f"{ADMIN}login/?next={ADMIN}"
+        form = edge.request(form_from, path, timeout=timeout)
+        assert form.status == 200, f"login form answered {form.status}:\n{self.show(form.text)}"
+        token = CSRF_FIELD.search(form.text)
+        assert token, "no CSRF token in the login form"
+        posted = edge.request(
+            post_to or form_from,
+            path,
+            method="POST",
+            headers={"Origin": edge.origin, "Referer": edge.origin + path},
+            form={
+                "csrfmiddlewaretoken": token.group(1),
+                "username": username,
+                "password": password,
+                "next": ADMIN,
+            },
+            timeout=timeout,
+        )
+        return Login(form, posted)
 
 
 def public_domain(slug: str) -> str:
+    """Return the domain Railway gives the service (``<name>-production.up.railway.app``)."""
     return f"{slug.replace('_', '-')}-production.up.railway.app"
 
 
 @contextlib.contextmanager
-def prepared_site(get_baked, tmp_path_factory, combination_id: str, tag: str) -> Iterator[Site]:
-    """A copy of the baked combination, built and migrated as Railway's build and pre-deploy do.
+def prepared_site(
+    get_baked, tmp_path_factory, combination_id: str, tag: str, *, deploy: bool = True
+) -> Iterator[Site]:
+    """Yield a copy of the baked combination, built and migrated as Railway's steps do.
 
-    ``tag`` keeps this module's database apart from other modules' (and other runs').
+    ``tag`` keeps this module's database apart from other modules' (and other runs'). With
+    ``deploy=False`` the copy gets only its venv, its database (DATABASE_URL, REDIS_URL) and no
+    Railway variables, no SECRET_KEY and no build: a developer's checkout, where the site's own
+    test suite runs.
     """
     answers = BY_ID[combination_id].answers
-    python, _ = python_for(answer(answers, "python_version"))
+    wanted = answer(answers, "python_version")
+    python, fell_back = python_for(wanted)
+    if fell_back:
+        print(f"using {python} instead of Python {wanted}")
     baked = get_baked(combination_id)
-    project = tmp_path_factory.mktemp(f"{tag}-{combination_id}") / baked.name
+    workdir = tmp_path_factory.mktemp(f"{tag}-{combination_id}")
+    (workdir / "home").mkdir()
+    project = workdir / baked.name
     shutil.copytree(baked, project, symlinks=True)
-    (project / ".env").unlink(missing_ok=True)  # production reads no .env; keep it out of the way
-    venv_python = site_venv(project, python)
+    venv_python = build_venv(project, python)
     slug = expected_slug(answers)
+    service = answer(answers, "railway_service_name")
+    config = read_config(project, service)
     name = database_name(f"{combination_id}-{tag}")
-    password = secrets.token_hex(16)  # ignored by trust auth; must never show up anywhere
-    secret_key = secrets.token_urlsafe(50)
-    user_url = database_url(name).replace("://postgres@", f"://postgres:{password}@", 1)
-    env = {
-        "PATH": f"{venv_python.parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": os.environ.get("HOME", "/root"),
-        "LANG": "C.UTF-8",
-        "SECRET_KEY": secret_key,
-        "DATABASE_URL": user_url,
-        "RAILWAY_PUBLIC_DOMAIN": public_domain(slug),
-    }
-    if answer(answers, "use_redis"):
-        env["REDIS_URL"] = redis_url(combination_id)
-    site = Site(
-        combination_id,
-        project,
-        venv_python,
-        slug,
-        public_domain(slug),
-        env,
-        [secret_key, password],
+    use_redis = answer(answers, "use_redis")
+    if deploy:
+        (project / ".env").unlink(missing_ok=True)  # production reads no .env
+        password = secrets.token_hex(16)  # ignored by trust auth; must never show up anywhere
+        secret_key = secrets.token_urlsafe(50)
+        user_url = database_url(name).replace("://postgres@", f"://postgres:{password}@", 1)
+        variables = service_variables(
+            config,
+            database_url=user_url,
+            secret_key=secret_key,
+            redis_url=redis_url(combination_id) if use_redis else None,
+        )
+        variables.update(railway_variables(service, public_domain(slug), secrets.token_hex(16)))
+        hidden = [secret_key, password]
+    else:
+        variables = {"DATABASE_URL": database_url(name)}
+        if use_redis:
+            variables["REDIS_URL"] = redis_url(combination_id)
+        hidden = []
+    deployment = Deployment(
+        name=f"{tag}-{combination_id}",
+        image=project,
+        bin_dir=venv_python.parent,
+        config=config,
+        variables=variables,
+        workdir=workdir,
+        secrets=hidden,
     )
+    site = Site(combination_id, answers, deployment, slug, public_domain(slug), name)
+    # Another pytest session on this machine may use the same database (and Redis) names:
+    # take turns rather than drop each other's databases.
     with file_lock(CACHE_DIR / "locks" / f"{name}.lock"):
         manage_database(venv_python, name, "create")
         try:
-            for command in (("collectstatic", "--noinput"), ("deploy",)):
-                code, output = site.manage(*command)
-                assert code == 0, f"{' '.join(command)} exited {code}:\n{tail(site.hide(output))}"
+            if deploy:
+                for step in (deployment.build, deployment.pre_deploy):
+                    result = step()
+                    assert result.returncode == 0, (
+                        f"{result.command} exited {result.returncode}:\n{site.show(result.output)}"
+                    )
             yield site
         finally:
+            deployment.close()
             manage_database(venv_python, name, "drop")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def as_response(reply: Reply, url: str) -> Response:
+    """Return an emulator ``Reply`` as the Observatory ``Response`` for ``url``."""
+    return Response(
+        url=url,
+        status=reply.status,
+        headers=list(reply.headers.items()),
+        body=reply.text,
+    )
 
 
 @dataclass
 class Server:
+    """One running replica of a prepared site."""
+
     site: Site
-    port: int
-    process: subprocess.Popen
-    log: Path
+    instance: Instance
+
+    @property
+    def port(self) -> int:
+        return self.instance.port
 
     def request(
         self,
@@ -148,67 +299,32 @@ class Server:
         body: bytes | None = None,
         https: bool = True,
     ) -> Response:
-        """One request as the edge forwards it; the answer as an observatory Response."""
-        sent = {"Host": self.site.domain, **(headers or {})}
-        if https:
-            sent.setdefault("X-Forwarded-Proto", "https")
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request(method, path, body=body, headers=sent)
-            answer = connection.getresponse()
-            content = answer.read().decode("utf-8", "replace")
-            raw_headers = answer.getheaders()
-        finally:
-            connection.close()
-        scheme = "https" if https else "http"
-        return Response(
-            url=f"{scheme}://{sent['Host']}{path}",
-            status=answer.status,
-            headers=raw_headers,
-            body=content,
+        """Send one request as the edge forwards it (no cookies kept); return the answer."""
+        edge = self.site.edge()
+        reply = edge.request(
+            self.instance, path, method=method, https=https, headers=headers, body=body, timeout=30
         )
+        host = (headers or {}).get("Host", self.site.domain)
+        return as_response(reply, f"{'https' if https else 'http'}://{host}{path}")
 
     def log_text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
+        return self.instance.log_text()
 
 
 @contextlib.contextmanager
 def serve(site: Site, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """gunicorn --config gunicorn.conf.py (Railway's start command), stopped on exit."""
-    port = free_port()
-    log = site.project.parent / f"gunicorn-{port}.log"
-    env = {**site.env, "PORT": str(port), **(extra_env or {})}
-    with open(log, "wb") as handle:
-        process = subprocess.Popen(
-            [str(site.python.parent / "gunicorn"), "--config", "gunicorn.conf.py"],
-            cwd=site.project,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(site, port, process, log)
+    """Start the site's start command as one replica, stopped when the block ends.
+
+    Waits until ``/health/live/`` answers Railway's probe (liveness, not ``/health/``: a test may
+    start the site against a database that is down on purpose).
+    """
+    replica = f"replica-{len(site.deployment.instances) + 1}"
+    instance = site.deployment.instance(replica, **(extra_env or {})).start()
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"gunicorn exited {process.returncode}:\n{site.hide(server.log_text())}"
-                )
-            try:
-                if server.request("/health/live/", https=False).status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not answer in 90 s:\n{site.hide(server.log_text())}")
-            time.sleep(0.3)
-        yield server
+        try:
+            instance.wait_healthy("/health/live/", START_TIMEOUT, interval=0.3)
+        except AssertionError as error:
+            pytest.fail(f"{error}:\n{site.show(instance.log_text())}", pytrace=False)
+        yield Server(site, instance)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        instance.stop()

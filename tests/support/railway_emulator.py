@@ -5,7 +5,6 @@ Railway cannot be reached from the tests, so this module plays its part, step by
 - ``read_config``: the service's build, pre-deploy and start commands and its healthcheck, read
   from the site's own configuration (the evaluated ``.railway/railway.py`` graph, or
   ``railway.toml`` for legacy services). Nothing here knows what the commands are.
-- ``build_venv``: a fresh venv with the hashed lock installed, as Railway's Python builder does.
 - ``Deployment``: the variables Railway injects, the build command, the pre-deploy command (once
   per deployment, in a throwaway copy of the image: a separate container whose file changes are
   lost), and instances started through ``sh -c`` on their own ``PORT`` and ``RAILWAY_REPLICA_ID``.
@@ -21,7 +20,6 @@ Every process is started in its own session so that stopping it ends its whole p
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import json
 import os
@@ -29,6 +27,7 @@ import pwd
 import re
 import secrets
 import selectors
+import shlex
 import shutil
 import signal
 import socket
@@ -36,7 +35,6 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.cookies import Morsel, SimpleCookie
 from pathlib import Path
@@ -44,6 +42,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import tomllib
+
+from tests.support.processes import free_port, kill_group, process_group, redact, tail
+from tests.support.railway_config import graph_of
 
 #: The Host header of Railway's deploy healthcheck (docs: deployments/healthchecks).
 HEALTHCHECK_HOST = "healthcheck.railway.app"
@@ -58,23 +59,6 @@ BUILDER_ENVIRONMENT = {
     "PIP_DISABLE_PIP_VERSION_CHECK": "1",
 }
 COMMAND_TIMEOUT = 300
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def redact(text: str, hidden: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ***, so it can go into a failure message."""
-    for secret in sorted((s for s in hidden if s), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
-
-
-def tail(text: str, limit: int = 3000) -> str:
-    return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
 # --------------------------------------------------------------------------- configuration
@@ -107,8 +91,6 @@ def _commands(value: Any) -> list[str]:
 def read_config(project: Path, service_name: str) -> RailwayConfig:
     """The web service's configuration: ``.railway/railway.py`` when present, else railway.toml."""
     if (project / ".railway" / "railway.py").is_file():
-        from test_railway_config import graph_of
-
         graph = graph_of(project)
         resources = list(graph.get("resources", []))
         found = [
@@ -180,51 +162,6 @@ def service_variables(
     return out
 
 
-# --------------------------------------------------------------------------- install
-
-
-def venv_path(project: Path, python: str, root: Path) -> Path:
-    """Where build_venv puts the venv for this interpreter and lock (the same lock shares one)."""
-    digest = hashlib.sha256(
-        f"{os.path.realpath(python)}\n".encode() + (project / "requirements.txt").read_bytes()
-    ).hexdigest()[:12]
-    return root / f"venv-{digest}"
-
-
-def build_venv(project: Path, python: str, root: Path) -> Path:
-    """A new venv under ``root`` with the project's hashed requirements.txt installed; its bin/.
-
-    Built once per interpreter and lock content under ``root``; later calls reuse it.
-    """
-    venv = venv_path(project, python, root)
-    if (venv / ".installed").is_file():
-        return venv / "bin"
-    shutil.rmtree(venv, ignore_errors=True)
-    for step in (
-        [python, "-m", "venv", str(venv)],
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--require-hashes",
-            "-r",
-            "requirements.txt",
-        ],
-    ):
-        proc = subprocess.run(
-            step, cwd=project, capture_output=True, text=True, timeout=1200, check=False
-        )
-        if proc.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(step)} exited {proc.returncode}:\n{tail(proc.stdout + proc.stderr)}"
-            )
-    (venv / ".installed").write_text("ok\n", encoding="utf-8")
-    return venv / "bin"
-
-
 # --------------------------------------------------------------------------- processes
 
 
@@ -251,15 +188,10 @@ def run_shell(command: str, *, cwd: Path, env: dict[str, str], timeout: float) -
     try:
         output, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill_group(proc, signal.SIGKILL)
+        kill_group(proc, signal.SIGKILL)
         output, _ = proc.communicate()
         output += f"\n[emulator] killed after {timeout} s"
     return CommandResult(command, proc.returncode, output, time.monotonic() - started)
-
-
-def _kill_group(proc: subprocess.Popen, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
 
 
 @dataclass
@@ -341,14 +273,14 @@ class Instance:
         if self.proc is None:
             return None
         if self.proc.poll() is None:
-            _kill_group(self.proc, signal.SIGTERM)
+            kill_group(self.proc, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                _kill_group(self.proc, signal.SIGKILL)
+                kill_group(self.proc, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         # Children left behind by a crashed master would keep the port: end them too.
-        _kill_group(self.proc, signal.SIGKILL)
+        kill_group(self.proc, signal.SIGKILL)
         return self.proc.returncode
 
     def log_text(self) -> str:
@@ -413,8 +345,14 @@ class Edge:
         https: bool = True,
         headers: dict[str, str] | None = None,
         form: dict[str, str] | None = None,
+        body: bytes | None = None,
         timeout: float = 10.0,
     ) -> Reply:
+        """Send one request to ``instance`` as the edge forwards it; return the answer.
+
+        ``form`` is sent url-encoded; ``body`` is sent as given (with the caller's headers).
+        The cookies the answer sets are kept for the next request.
+        """
         sent = {
             "Host": self.domain,
             "X-Forwarded-For": CLIENT_ADDRESS,
@@ -426,7 +364,6 @@ class Edge:
             sent["X-Forwarded-Proto"] = "https"
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
         if form is not None:
             body = urlencode(form).encode()
             sent["Content-Type"] = "application/x-www-form-urlencoded"
@@ -532,7 +469,7 @@ class Deployment:
 
     def manage(self, *args: str, settings: str, **overrides: str | None) -> CommandResult:
         """A one-off ``python manage.py ...`` in the image, as `railway run`/`ssh` would."""
-        command = " ".join(["python", "manage.py", *args, f"--settings={settings}"])
+        command = shlex.join(["python", "manage.py", *args, f"--settings={settings}"])
         return run_shell(
             command, cwd=self.image, env=self.environment(**overrides), timeout=COMMAND_TIMEOUT
         )
@@ -754,20 +691,8 @@ class HungDatabase:
 # --------------------------------------------------------------------------- load
 
 
-@contextlib.contextmanager
-def process_group(args: list[str], **popen: Any) -> Iterator[subprocess.Popen]:
-    """A process in its own session, whose whole group is killed when the block ends."""
-    proc = subprocess.Popen(args, start_new_session=True, **popen)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            _kill_group(proc, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
 WRK_RESULT = re.compile(r"^BURST (.*)$", re.MULTILINE)
-WRK_SCRIPT = Path(__file__).resolve().parent / "tools" / "wrk" / "burst.lua"
+WRK_SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "wrk" / "burst.lua"
 
 
 @dataclass

@@ -1,0 +1,130 @@
+"""Python interpreters and the one builder of the baked site's virtual environments.
+
+Every venv a test or the benchmark needs comes from ``build_venv``: the site's dev lock for its
+own test suite and the live-site tests, the production lock alone where a test installs what
+Railway's builder installs. ``uv`` (requirements-dev.txt) creates and fills them, with
+``--require-hashes`` as the site's README asks of pip; its download cache makes the second
+venv of a lock a matter of seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.processes import CACHE_DIR, file_lock, tail, tool
+
+PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv"))
+#: Written into a venv once its lock is installed; a venv without it is built again.
+INSTALLED_MARKER = ".cfmp-installed"
+
+
+class VenvError(RuntimeError):
+    """A venv could not be created or its lock not installed (the message has the output)."""
+
+
+def python_for(version: str) -> tuple[str, bool]:
+    """Return (interpreter, fell_back): pyenv's Python ``version`` ("3.12"), else this one."""
+    candidates = sorted(
+        PYENV_ROOT.glob(f"versions/{version}.*/bin/python"),
+        key=lambda p: [int(part) if part.isdigit() else 0 for part in p.parts[-3].split(".")],
+    )
+    for candidate in reversed(candidates):
+        if os.access(candidate, os.X_OK):
+            return str(candidate), False
+    # Elsewhere (GitHub's setup-python, Debian), the interpreter is on PATH by its version.
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        return on_path, False
+    return sys.executable, True
+
+
+def python_version_of(python: str) -> str:
+    """Return the full version ("3.12.1") of the interpreter at ``python``."""
+    out = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return out.stdout.strip()
+
+
+_REQUIREMENT_INCLUDE = re.compile(r"^\s*-(?:r|c|-requirement|-constraint)[\s=]+(\S+)", re.MULTILINE)
+
+
+def lock_text(project: Path, name: str = "requirements-dev.txt", _seen=None) -> str:
+    """Return the requirements file and every file it includes (-r/-c), concatenated.
+
+    requirements-dev.txt says ``-r requirements.txt``, and requirements.txt differs between
+    answers (sentry-sdk, redis), so a venv's cache key must cover the included files too.
+    """
+    seen = _seen if _seen is not None else set()
+    path = (project / name).resolve()
+    if path in seen:
+        return ""
+    seen.add(path)
+    text = path.read_text(encoding="utf-8")
+    parts = [f"# file: {name}\n{text}"]
+    for include in _REQUIREMENT_INCLUDE.findall(text):
+        parts.append(lock_text(path.parent, include, seen))
+    return "\n".join(parts)
+
+
+def venv_path(
+    project: Path, python: str, requirements: str = "requirements-dev.txt", root: Path | None = None
+) -> Path:
+    """Return where ``build_venv`` puts the venv for this interpreter and lock.
+
+    The folder is named for the Python version and a digest of the interpreter's path and the
+    lock's content, so every project with the same lock shares one venv.
+    """
+    version = python_version_of(python)
+    text = lock_text(project, requirements)
+    digest = hashlib.sha256(f"{os.path.realpath(python)}\n{text}".encode()).hexdigest()[:12]
+    return (root or CACHE_DIR / "venvs") / f"{version}-{digest}"
+
+
+def build_venv(
+    project: Path, python: str, requirements: str = "requirements-dev.txt", root: Path | None = None
+) -> Path:
+    """Return the python of a venv for ``python`` with the project's hashed lock installed.
+
+    ``requirements`` names the lock in the project (requirements-dev.txt includes
+    requirements.txt). The venv lives under ``root`` (default: CACHE_DIR/venvs, kept across
+    sessions), is built at most once at a time (a file lock), and is reused only when the marker
+    written after a successful install is present. Raises VenvError when a step fails.
+    """
+    venv = venv_path(project, python, requirements, root)
+    venv_python = venv / "bin" / "python"
+    marker = venv / INSTALLED_MARKER
+    with file_lock(venv.with_name(venv.name + ".lock")):
+        if marker.exists() and venv_python.exists():
+            return venv_python
+        shutil.rmtree(venv, ignore_errors=True)
+        uv = tool("uv")
+        steps = [
+            [uv, "venv", "--quiet", "--python", python, str(venv)],
+            [
+                uv, "pip", "install", "--quiet", "--python", str(venv_python),
+                "--require-hashes", "--requirement", requirements,
+            ],
+        ]  # fmt: skip
+        for step in steps:
+            proc = subprocess.run(
+                step, cwd=project, capture_output=True, text=True, timeout=1200, check=False
+            )
+            if proc.returncode != 0:
+                shutil.rmtree(venv, ignore_errors=True)
+                raise VenvError(
+                    f"building the venv failed ({' '.join(step)}), exit {proc.returncode}:\n"
+                    + tail(proc.stdout + proc.stderr)
+                )
+        marker.write_text(lock_text(project, requirements), encoding="utf-8")
+    return venv_python
