@@ -1,4 +1,4 @@
-"""The benchmark's pure parts (bench/run.py, bench/brief.py): parsing, tables, the brief's rebuild.
+"""The benchmark's pure parts (the bench package): parsing, tables, the brief's rebuild.
 
 The benchmark itself is run by hand (README, "Benchmark"); nothing here measures or asserts a
 timing.
@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import py_compile
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCH_DIR = Path(__file__).resolve().parent.parent / "bench"
-sys.path.insert(0, str(BENCH_DIR))
-
-import brief  # noqa: E402
-import run  # noqa: E402
+from bench import brief, load, report
 
 # The output of `wrk -t 2 -c 32 -d 8s --latency` (wrk 4.1.0), figures edited for the test.
 WRK_OUTPUT = """\
@@ -40,7 +35,7 @@ Transfer/sec:    652.20KB
 
 
 def test_parse_wrk_reads_rate_percentiles_and_errors():
-    result = run.parse_wrk(WRK_OUTPUT)
+    result = load.parse_wrk(WRK_OUTPUT)
     assert result["rps"] == pytest.approx(2190.39)
     assert result["p50"] == pytest.approx(0.812)
     assert result["p75"] == pytest.approx(17.5)
@@ -57,13 +52,13 @@ def test_parse_wrk_without_errors_counts_zero():
         for line in WRK_OUTPUT.splitlines()
         if "Socket errors" not in line and "Non-2xx" not in line
     )
-    result = run.parse_wrk(clean)
+    result = load.parse_wrk(clean)
     assert (result["non_2xx"], result["socket_errors"]) == (0, 0)
 
 
 def test_parse_wrk_refuses_output_without_a_rate():
     with pytest.raises(ValueError, match="Requests/sec"):
-        run.parse_wrk("unable to connect to 127.0.0.1:8000 Connection refused\n")
+        load.parse_wrk("unable to connect to 127.0.0.1:8000 Connection refused\n")
 
 
 @pytest.mark.parametrize(
@@ -71,16 +66,16 @@ def test_parse_wrk_refuses_output_without_a_rate():
     [("640.00us", 0.64), ("1.25ms", 1.25), ("3.00s", 3000.0), ("1.50m", 90_000.0)],
 )
 def test_parse_duration_ms(text, ms):
-    assert run.parse_duration_ms(text) == pytest.approx(ms)
+    assert load.parse_duration_ms(text) == pytest.approx(ms)
 
 
 def test_parse_duration_ms_refuses_other_text():
     with pytest.raises(ValueError):
-        run.parse_duration_ms("fast")
+        load.parse_duration_ms("fast")
 
 
 def test_render_table_is_markdown_with_aligned_columns():
-    text = run.render_table(
+    text = report.render_table(
         ["", "site", "brief"], [["req/s", "1,234", "56"], ["p99", "7.0", "800"]]
     )
     lines = text.splitlines()
@@ -93,7 +88,7 @@ def test_render_table_is_markdown_with_aligned_columns():
 
 def test_render_table_refuses_a_short_row():
     with pytest.raises(ValueError, match="2 cells"):
-        run.render_table(["a", "b", "c"], [["1", "2"]])
+        report.render_table(["a", "b", "c"], [["1", "2"]])
 
 
 def test_replace_section_replaces_only_its_own_block():
@@ -101,7 +96,7 @@ def test_replace_section_replaces_only_its_own_block():
         "# Benchmarks\n\nText kept.\n\n<!-- bench:main:start -->\nold\n<!-- bench:main:end -->\n"
         "\nMore text.\n"
     )
-    updated = run.replace_section(document, "main", "new table")
+    updated = report.replace_section(document, "main", "new table")
     assert "old" not in updated
     assert "<!-- bench:main:start -->\nnew table\n<!-- bench:main:end -->" in updated
     assert updated.startswith("# Benchmarks\n\nText kept.")
@@ -109,7 +104,7 @@ def test_replace_section_replaces_only_its_own_block():
 
 
 def test_replace_section_appends_a_missing_block():
-    updated = run.replace_section("# Benchmarks\n", "compare-workers", "| a |")
+    updated = report.replace_section("# Benchmarks\n", "compare-workers", "| a |")
     assert updated == (
         "# Benchmarks\n\n<!-- bench:compare-workers:start -->\n| a |\n"
         "<!-- bench:compare-workers:end -->\n"
@@ -121,8 +116,8 @@ def test_stylesheet_href_finds_the_hashed_file():
         '<link rel="icon" href="/static/img/favicon.1.svg">'
         '<link rel="stylesheet" href="/static/css/site.3a38b06c2df7.css">'
     )
-    assert run.stylesheet_href(html) == "/static/css/site.3a38b06c2df7.css"
-    assert run.stylesheet_href("<p>no styles</p>") is None
+    assert report.stylesheet_href(html) == "/static/css/site.3a38b06c2df7.css"
+    assert report.stylesheet_href("<p>no styles</p>") is None
 
 
 def test_brief_rebuild_is_a_project_that_compiles(tmp_path):
@@ -176,7 +171,7 @@ def test_combine_takes_medians_and_adds_errors():
         {"rps": 300.0, "p50": 1.0, "p99": 90.0, "non_2xx": 0, "socket_errors": 2, "status": 200},
         {"rps": 200.0, "p50": 3.0, "p99": 10.0, "non_2xx": 0, "socket_errors": 0, "status": 503},
     ]
-    combined = run.combine(runs)
+    combined = load.combine(runs)
     assert (combined["rps"], combined["p50"], combined["p99"]) == (200.0, 3.0, 50.0)
     assert (combined["non_2xx"], combined["socket_errors"]) == (1, 2)
     assert combined["status"] == "200,503"

@@ -41,7 +41,8 @@ def database_url(name: str) -> str:
     return f"{POSTGRES_URL}/{name}"
 
 
-#: Run by a site venv's python (it has psycopg): drop the database, and create it afresh.
+#: Run by a site venv's python (it has psycopg): drop the database, create it afresh, and
+#: print the server's version.
 SQL_DATABASE = """
 import sys, psycopg
 url, name, action = sys.argv[1:4]
@@ -49,13 +50,15 @@ with psycopg.connect(url, autocommit=True) as conn:
     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     if action == "create":
         conn.execute(f'CREATE DATABASE "{name}"')
+    print(conn.execute("SHOW server_version").fetchone()[0])
 """
 
 
-def manage_database(python: Path, name: str, action: str) -> None:
+def manage_database(python: Path, name: str, action: str) -> str:
     """Create (``action="create"``, always fresh) or drop a throwaway database.
 
-    ``python`` is a site venv's interpreter: the site's own psycopg does the work.
+    ``python`` is a site venv's interpreter: the site's own psycopg does the work. Return the
+    server's version (the benchmark prints it).
     """
     proc = subprocess.run(
         [str(python), "-c", SQL_DATABASE, database_url("postgres"), name, action],
@@ -66,6 +69,7 @@ def manage_database(python: Path, name: str, action: str) -> None:
     )
     if proc.returncode != 0:
         raise AssertionError(f"{action} database {name}:\n{tail(proc.stdout + proc.stderr)}")
+    return proc.stdout.strip()
 
 
 def redis_url(combination_id: str) -> str:

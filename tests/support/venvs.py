@@ -78,21 +78,31 @@ def lock_text(project: Path, name: str = "requirements-dev.txt", _seen=None) -> 
 
 
 def venv_path(
-    project: Path, python: str, requirements: str = "requirements-dev.txt", root: Path | None = None
+    project: Path,
+    python: str,
+    requirements: str = "requirements-dev.txt",
+    root: Path | None = None,
+    extra: tuple[str, ...] = (),
 ) -> Path:
-    """Return where ``build_venv`` puts the venv for this interpreter and lock.
+    """Return where ``build_venv`` puts the venv for this interpreter, lock and extras.
 
-    The folder is named for the Python version and a digest of the interpreter's path and the
-    lock's content, so every project with the same lock shares one venv.
+    The folder is named for the Python version and a digest of the interpreter's path and what
+    is installed, so every project with the same lock shares one venv.
     """
     version = python_version_of(python)
-    text = lock_text(project, requirements)
+    text = lock_text(project, requirements) + "".join(f"\n{name}" for name in extra)
     digest = hashlib.sha256(f"{os.path.realpath(python)}\n{text}".encode()).hexdigest()[:12]
     return (root or CACHE_DIR / "venvs") / f"{version}-{digest}"
 
 
 def build_venv(
-    project: Path, python: str, requirements: str = "requirements-dev.txt", root: Path | None = None
+    project: Path,
+    python: str,
+    requirements: str = "requirements-dev.txt",
+    root: Path | None = None,
+    *,
+    hashed: bool = True,
+    extra: tuple[str, ...] = (),
 ) -> Path:
     """Return the python of a venv for ``python`` with the project's hashed lock installed.
 
@@ -100,8 +110,11 @@ def build_venv(
     requirements.txt). The venv lives under ``root`` (default: CACHE_DIR/venvs, kept across
     sessions), is built at most once at a time (a file lock), and is reused only when the marker
     written after a successful install is present. Raises VenvError when a step fails.
+
+    The benchmark also installs requirements without hashes (``hashed=False``: the brief's
+    pins as it wrote them) and pinned ``extra`` packages after the lock.
     """
-    venv = venv_path(project, python, requirements, root)
+    venv = venv_path(project, python, requirements, root, extra)
     venv_python = venv / "bin" / "python"
     marker = venv / INSTALLED_MARKER
     with file_lock(venv.with_name(venv.name + ".lock")):
@@ -113,9 +126,11 @@ def build_venv(
             [uv, "venv", "--quiet", "--python", python, str(venv)],
             [
                 uv, "pip", "install", "--quiet", "--python", str(venv_python),
-                "--require-hashes", "--requirement", requirements,
+                *(["--require-hashes"] if hashed else []), "--requirement", requirements,
             ],
         ]  # fmt: skip
+        if extra:
+            steps.append([uv, "pip", "install", "--quiet", "--python", str(venv_python), *extra])
         for step in steps:
             proc = subprocess.run(
                 step, cwd=project, capture_output=True, text=True, timeout=1200, check=False
@@ -126,5 +141,5 @@ def build_venv(
                     f"building the venv failed ({' '.join(step)}), exit {proc.returncode}:\n"
                     + tail(proc.stdout + proc.stderr)
                 )
-        marker.write_text(lock_text(project, requirements), encoding="utf-8")
+        marker.write_text(lock_text(project, requirements) + "\n".join(extra), encoding="utf-8")
     return venv_python
