@@ -1,4 +1,4 @@
-"""The Observatory scorer (tests/observatory.py) on hand-made header sets.
+"""The Observatory scorer (tests/support/observatory.py) on hand-made header sets, then the site.
 
 Every expected number below was worked out by hand from the published tables in
 mdn/mdn-http-observatory ``src/grader/charts.js`` (algorithm version 6), not taken from the
@@ -7,23 +7,33 @@ at least 90. The "perfect" set earns CSP +10, cookies +5, COEP +10, COOP +10, Re
 +5, X-Frame-Options (via CSP) +5, CORP +10 = 155; each case changes one thing.
 
 The tests at the end (slow) score the generated site itself, for every combination: one real
-gunicorn per combination (tests/live_site.py), production settings, a migrated PostgreSQL
-database, requests with the edge's headers, and plain HTTP for the redirect. `/`, the admin
-login page and a 404 page must each score at least 130 (A+ with extra credit). Run with -s to
-see each page's score table.
+gunicorn per combination (tests/support/live_site.py), production settings, a migrated
+PostgreSQL database, requests with the edge's headers, and plain HTTP for the redirect. `/`, the
+admin login page and a 404 page must each score at least 130 (A+ with extra credit). Run with -s
+to see each page's score table.
+
+The drift guard (``test_upstream_analyzer_grades_the_same``) feeds the same captured responses
+to upstream's own ``analyzeScan()`` from the npm package ``@mdn/mdn-http-observatory``
+(tests/tools/observatory, pinned with a lock) and requires the same results, score and grade for
+every test both know. It runs when the machine's Node satisfies the package's ``engines``
+(``>=24``) and is skipped with that reason otherwise.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 
 import pytest
 
 from tests.support import observatory
-from tests.support.combinations import COMBINATIONS, IDS
+from tests.support.combinations import COMBINATIONS, IDS, TEMPLATE_DIR
 from tests.support.live_site import Server, prepared_site, serve
-from tests.support.observatory import Response, grade_for, score
+from tests.support.observatory import Response, grade_for, score, total
+from tests.support.processes import CACHE_DIR, file_lock, tail
 
 URL = "https://food.example.org/"
 REDIRECTS = ["http://food.example.org/", "https://food.example.org/"]
@@ -90,7 +100,7 @@ def test_every_result_has_the_published_modifier():
         "sri-not-implemented-and-external-scripts-not-loaded-securely": -50,
         "x-content-type-options-not-implemented": -5,
         "x-frame-options-not-implemented": -20,
-        "cross-origin-resource-policy-implemented-with-same-origin": 10,
+        "corp-implemented-with-same-origin": 10,
         "coep-implemented-with-require-corp": 10,
         "coop-header-invalid": -5,
     }
@@ -720,7 +730,7 @@ CASES = [
         "corp-same-site",
         {"Cross-Origin-Resource-Policy": "same-site"},
         "cross-origin-resource-policy",
-        "cross-origin-resource-policy-implemented-with-same-site",
+        "corp-implemented-with-same-site",
         10,
         155,
     ),
@@ -728,7 +738,7 @@ CASES = [
         "corp-cross-origin",
         {"Cross-Origin-Resource-Policy": "cross-origin"},
         "cross-origin-resource-policy",
-        "cross-origin-resource-policy-implemented-with-cross-origin",
+        "corp-implemented-with-cross-origin",
         0,
         145,
     ),
@@ -736,7 +746,7 @@ CASES = [
         "corp-invalid",
         {"Cross-Origin-Resource-Policy": "same"},
         "cross-origin-resource-policy",
-        "cross-origin-resource-policy-header-invalid",
+        "corp-header-invalid",
         -5,
         140,
     ),
@@ -744,7 +754,7 @@ CASES = [
         "corp-missing",
         {"Cross-Origin-Resource-Policy": None},
         "cross-origin-resource-policy",
-        "cross-origin-resource-policy-not-implemented",
+        "corp-not-implemented",
         0,
         145,
     ),
@@ -818,21 +828,90 @@ def server(request, get_baked, tmp_path_factory):
             yield running
 
 
-def scan(server: Server, path: str) -> tuple[Response, observatory.Score]:
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+@dataclass
+class Capture:
     """What the scanner fetches for a page: the page over HTTPS, the same URL over plain HTTP
-    (following the redirect), /robots.txt and a CORS preflight for cookies and CORS."""
-    page = server.request(path)
-    plain = server.request(path, https=False)
-    redirects = [plain.url]
-    if plain.status in (301, 302, 303, 307, 308):
-        redirects.append(plain.header("location") or "")
-    robots = server.request("/robots.txt")
-    cors = server.request(
-        path,
-        method="OPTIONS",
-        headers={"Origin": observatory.DEFAULT_CORS_ORIGIN, "Access-Control-Request-Method": "GET"},
+    (it follows the redirect), /robots.txt and a CORS preflight (for cookies and CORS)."""
+
+    path: str
+    page: Response
+    plain: Response
+    robots: Response
+    cors: Response
+
+    @property
+    def redirected(self) -> bool:
+        return self.plain.status in REDIRECT_STATUSES
+
+    def redirects(self) -> list[str]:
+        """Return the URLs the plain-HTTP request went through, starting with its own."""
+        if self.redirected:
+            return [self.plain.url, self.plain.header("location") or ""]
+        return [self.plain.url]
+
+    def score(self) -> observatory.Score:
+        return score(
+            self.page,
+            redirects=self.redirects(),
+            cors=self.cors,
+            cookie_responses=[self.robots, self.cors],
+        )
+
+    def for_upstream(self) -> dict:
+        """Return the capture as tests/tools/observatory/analyze.mjs reads it."""
+
+        def plain(response: Response) -> dict:
+            return {
+                "url": response.url,
+                "status": response.status,
+                "headers": [list(pair) for pair in response.headers],
+                "body": response.body,
+            }
+
+        # The scanner's plain-HTTP session follows the redirect to the page itself.
+        chain = [{"url": self.plain.url, "status": self.plain.status}]
+        if self.redirected:
+            chain.append({"url": self.plain.header("location") or "", "status": self.page.status})
+        return {
+            "hostname": self.page.url.split("/")[2],
+            "path": self.path.lstrip("/"),
+            "auto": plain(self.page),
+            "http": plain(self.page if self.redirected else self.plain),
+            "httpRedirects": chain,
+            "cors": plain(self.cors),
+            "cookies": [
+                {"url": response.url, "header": header}
+                for response in (self.page, self.robots, self.cors)
+                for header in response.values("set-cookie")
+            ],
+        }
+
+
+def capture(server: Server, path: str) -> Capture:
+    """Fetch what the scanner fetches for ``path``."""
+    return Capture(
+        path=path,
+        page=server.request(path),
+        plain=server.request(path, https=False),
+        robots=server.request("/robots.txt"),
+        cors=server.request(
+            path,
+            method="OPTIONS",
+            headers={
+                "Origin": observatory.DEFAULT_CORS_ORIGIN,
+                "Access-Control-Request-Method": "GET",
+            },
+        ),
     )
-    return page, score(page, redirects=redirects, cors=cors, cookie_responses=[robots, cors])
+
+
+def scan(server: Server, path: str) -> tuple[Response, observatory.Score]:
+    """Return the page and its score, as the scanner would fetch and grade it."""
+    captured = capture(server, path)
+    return captured.page, captured.score()
 
 
 @pytest.mark.slow
@@ -918,3 +997,99 @@ def test_site_cookies_after_admin_login(server):
         assert cookie.same_site in ("lax", "strict"), cookie
         assert cookie.name.startswith("__Host-"), cookie
         assert cookie.path == "/" and cookie.domain is None, cookie
+
+
+# --------------------------------------------------------------------------- drift guard
+
+UPSTREAM_DIR = TEMPLATE_DIR / "tests" / "tools" / "observatory"
+UPSTREAM_PACKAGE = "@mdn/mdn-http-observatory"
+
+
+@pytest.fixture(scope="session")
+def upstream_analyzer() -> list[str]:
+    """Return the command that grades a capture with upstream's analyzeScan().
+
+    Installs tests/tools/observatory from its lock once (``npm ci --ignore-scripts``: the
+    package's install script would download Chromium's HSTS preload list; an empty list stands
+    in for it, as our scorer's default does, since a Railway domain's preload status is a fact
+    about the browser list, not about the site).
+    """
+    manifest = json.loads((UPSTREAM_DIR / "package.json").read_text(encoding="utf-8"))
+    pinned = manifest["dependencies"][UPSTREAM_PACKAGE]
+    wanted = manifest["engines"]["node"]
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip(f"node is not installed: {UPSTREAM_PACKAGE} {pinned} needs node {wanted}")
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.strip()
+    if int(version.lstrip("v").split(".")[0]) < int(wanted.removeprefix(">=")):
+        pytest.skip(
+            f"node {version} is older than {UPSTREAM_PACKAGE} {pinned} allows (engines: node "
+            f"{wanted}): only our scorer graded the site"
+        )
+    lock = UPSTREAM_DIR / "package-lock.json"
+    if not lock.is_file():
+        pytest.fail(
+            f"{lock.relative_to(TEMPLATE_DIR)} is missing: run `npm install --ignore-scripts "
+            f"--prefix tests/tools/observatory` with node {wanted} and commit the lock",
+            pytrace=False,
+        )
+    installed = UPSTREAM_DIR / "node_modules" / UPSTREAM_PACKAGE
+    with file_lock(CACHE_DIR / "observatory-npm.lock"):
+        if not installed.is_dir():
+            npm = shutil.which("npm")
+            if npm is None:
+                pytest.fail(f"npm is needed to install {UPSTREAM_PACKAGE}", pytrace=False)
+            proc = subprocess.run(
+                [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix",
+                 str(UPSTREAM_DIR)],
+                capture_output=True, text=True, timeout=600, check=False,
+            )  # fmt: skip
+            if proc.returncode != 0:
+                pytest.fail(f"npm ci failed:\n{tail(proc.stdout + proc.stderr)}", pytrace=False)
+        preload = installed / "conf" / "hsts-preload.json"
+        if not preload.exists():
+            preload.write_text("{}\n", encoding="utf-8")
+    return [node, str(UPSTREAM_DIR / "analyze.mjs")]
+
+
+def upstream_grade(command: list[str], captured: Capture) -> dict:
+    """Return what upstream's analyzeScan() makes of the capture (or the error it raised)."""
+    proc = subprocess.run(
+        command,
+        input=json.dumps(captured.for_upstream()),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, tail(proc.stdout + proc.stderr)
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page_id", list(PAGES))
+def test_upstream_analyzer_grades_the_same(server, page_id, upstream_analyzer):
+    """Our scorer and upstream's analyzer agree on the same responses, test by test.
+
+    Tests only our scorer knows (a newer algorithm than the release) are left out of the
+    comparison, and the score compared is ours over the tests both know.
+    """
+    captured = capture(server, PAGES[page_id][0])
+    ours = captured.score()
+    theirs = upstream_grade(upstream_analyzer, captured)
+    if not ours.accepted_status:
+        assert str(captured.page.status) in theirs.get("error", ""), theirs
+        return
+    assert "error" not in theirs, theirs
+    assert set(theirs["tests"]) <= set(ours.tests), sorted(theirs["tests"])
+    shared = [ours.tests[name] for name in theirs["tests"]]
+    assert {test.name: test.result for test in shared} == {
+        name: test["result"] for name, test in theirs["tests"].items()
+    }
+    raw, _ = total(shared)
+    assert (theirs["score"], theirs["grade"]) == grade_for(raw), (
+        f"{page_id}: upstream {theirs['score']} {theirs['grade']} (algorithm "
+        f"{theirs['algorithmVersion']}), ours {grade_for(raw)}"
+    )

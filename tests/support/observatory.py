@@ -141,11 +141,11 @@ MODIFIERS = {
     "x-frame-options-not-implemented": -20,
     "x-frame-options-header-invalid": -20,
     # cross-origin-resource-policy
-    "cross-origin-resource-policy-header-invalid": -5,
-    "cross-origin-resource-policy-implemented-with-cross-origin": 0,
-    "cross-origin-resource-policy-implemented-with-same-origin": 10,
-    "cross-origin-resource-policy-implemented-with-same-site": 10,
-    "cross-origin-resource-policy-not-implemented": 0,
+    "corp-header-invalid": -5,
+    "corp-implemented-with-cross-origin": 0,
+    "corp-implemented-with-same-origin": 10,
+    "corp-implemented-with-same-site": 10,
+    "corp-not-implemented": 0,
     # cross-origin-embedder-policy
     "coep-implemented-with-require-corp": 10,
     "coep-implemented-with-credentialless": 10,
@@ -1022,13 +1022,13 @@ def _xfo_test(page: Response, meta: dict[str, list[str]]) -> TestResult:
 def _corp_test(page: Response) -> TestResult:
     header = page.header("cross-origin-resource-policy")
     results = {
-        "same-site": "cross-origin-resource-policy-implemented-with-same-site",
-        "same-origin": "cross-origin-resource-policy-implemented-with-same-origin",
-        "cross-origin": "cross-origin-resource-policy-implemented-with-cross-origin",
+        "same-site": "corp-implemented-with-same-site",
+        "same-origin": "corp-implemented-with-same-origin",
+        "cross-origin": "corp-implemented-with-cross-origin",
     }
     if not header:
-        result = "cross-origin-resource-policy-not-implemented"
+        result = "corp-not-implemented"
     else:
         value = header[:256].strip().lower()
-        result = results.get(value, "cross-origin-resource-policy-header-invalid")
+        result = results.get(value, "corp-header-invalid")
     return TestResult("cross-origin-resource-policy", result, not result.endswith("header-invalid"))
