@@ -84,6 +84,7 @@ def start_and_time(config: Config) -> None:
 
 
 def css_figures(config: Config, fallback: str | None) -> None:
+    """Record the stylesheet's path and its size with and without compression."""
     port = config.server.port
     status, _, body = request(port, "/", BROWSER_HEADERS)
     href = stylesheet_href(body.decode("utf-8", "replace")) if status == 200 else None
@@ -143,6 +144,7 @@ def hung_database_figures(env: Environment, configs: list[Config]) -> None:
 
 
 def main_run(env: Environment, load: LoadSettings, rounds: int) -> str:
+    """Measure every configuration of the main table; return the tables and their notes."""
     configs = main_configs(env)
     by_key = {c.key: c for c in configs}
     load_before = load_average()
@@ -185,6 +187,7 @@ def main_run(env: Environment, load: LoadSettings, rounds: int) -> str:
 def compare_run(
     env: Environment, load: LoadSettings, rounds: int, which: str, only: list[str]
 ) -> str:
+    """Measure the variants of the site named by ``which``; return their table."""
     for name, code in DB_SETTINGS.items():
         module = (
             f"# Written by python -m bench --compare.\nfrom {SLUG}.settings.production import *\n\n"
@@ -262,6 +265,7 @@ def compare_run(
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Return the command line's options."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--compare",
@@ -280,6 +284,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print its table and write it to docs/benchmarks.md."""
     args = parse_args(argv)
     load = LoadSettings(args.duration, args.warmup, args.connections, args.threads)
     started = time.monotonic()

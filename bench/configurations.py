@@ -35,7 +35,7 @@ PSYCOPG_POOL = "psycopg-pool==3.3.3"  # only for the --compare variant that trie
 
 
 def _process_table() -> dict[int, int]:
-    """pid -> parent pid, for every process visible in /proc."""
+    """Return pid -> parent pid for every process visible in /proc."""
     parents = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -74,7 +74,7 @@ class Server(Instance):
         return super().start()
 
     def gunicorn_pids(self) -> list[int]:
-        """The gunicorn master and workers under this server's process (a shell may sit above)."""
+        """Return the gunicorn master and workers under this server (a shell may sit above)."""
         if self.proc is None:
             return []
         parents = _process_table()
@@ -93,7 +93,7 @@ class Server(Instance):
         return pids
 
     def memory_mb(self) -> tuple[float, float, int]:
-        """(RSS total, PSS total, process count) of the gunicorn processes, in MB."""
+        """Return (RSS total, PSS total, process count) of the gunicorn processes, in MB."""
         pids = self.gunicorn_pids()
         rss = sum(_proc_kb(pid, "status", "VmRSS") for pid in pids)
         pss = sum(_proc_kb(pid, "smaps_rollup", "Pss") for pid in pids)
@@ -101,6 +101,7 @@ class Server(Instance):
 
 
 def run(command: list[str], cwd: Path | None = None, env: dict | None = None, timeout=1200):
+    """Run ``command`` to completion; return its output, or raise with the end of it."""
     proc = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -125,6 +126,7 @@ def bake(output_dir: Path) -> tuple[Path, float]:
 
 
 def base_env(bin_dir: Path) -> dict[str, str]:
+    """Return the environment every configuration starts from: its venv first on PATH."""
     return {
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
         "HOME": os.environ.get("HOME", "/root"),
@@ -134,7 +136,7 @@ def base_env(bin_dir: Path) -> dict[str, str]:
 
 
 def site_gunicorn_settings(site_dir: Path, env: dict[str, str]) -> dict:
-    """workers, worker_class and threads as the site's gunicorn.conf.py sets them for ``env``."""
+    """Return workers, worker_class and threads as gunicorn.conf.py sets them for ``env``."""
     saved = dict(os.environ)
     try:
         os.environ.clear()
@@ -161,7 +163,7 @@ class Config:
 
 @dataclass
 class Environment:
-    """Everything installed once per run."""
+    """Everything a run installs once: both projects, their venvs and databases."""
 
     workdir: Path
     site_dir: Path
@@ -202,6 +204,7 @@ class Environment:
 
 
 def prepare(workdir: Path, with_pool: bool = False) -> Environment:
+    """Bake, install, build and pre-deploy the site and rebuild the brief; return all of it."""
     print("baking the default site ...", flush=True)
     site_dir, bake_seconds = bake(workdir)
     version = (site_dir / ".python-version").read_text().strip()
@@ -241,6 +244,7 @@ def prepare(workdir: Path, with_pool: bool = False) -> Environment:
 
 
 def main_configs(env: Environment) -> list[Config]:
+    """Return the rows of the main table: site, brief, brief with the site's workers, ceiling."""
     logs = env.workdir
     site_cmd = shlex.join([str(env.site_bin / "gunicorn"), "--config", "gunicorn.conf.py"])
     site = Config(
@@ -297,7 +301,7 @@ def main_configs(env: Environment) -> list[Config]:
 
 
 def worker_variant(worker_class: str, workers: int, threads: int) -> tuple[str, dict[str, str]]:
-    """A label and the variables that run the site's gunicorn.conf.py with this worker model.
+    """Return a label and the variables that run gunicorn.conf.py with this worker model.
 
     GUNICORN_CMD_ARGS is gunicorn's own: it overrides the config file, as a Railway variable would.
     """
@@ -338,6 +342,7 @@ DB_SETTINGS = {
 
 
 def settings_variant(name: str) -> dict[str, str]:
+    """Return the variables that choose the settings module ``bench_db_<name>``."""
     return {"DJANGO_SETTINGS_MODULE": f"bench_db_{name}"}
 
 

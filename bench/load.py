@@ -32,7 +32,7 @@ PROBE_HEADERS = {"Host": PROBE_HOST}
 
 @dataclass
 class LoadSettings:
-    """The same for every cell of a run."""
+    """The load of every cell of a run: wrk's threads and connections, warm-up, duration."""
 
     duration: int = 8
     warmup: int = 2
@@ -50,7 +50,7 @@ _TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600
 
 
 def parse_duration_ms(text: str) -> float:
-    """wrk's latency figures ("812.00us", "1.25ms", "2.01s") in milliseconds."""
+    """Return one of wrk's latency figures ("812.00us", "1.25ms", "2.01s") in milliseconds."""
     match = re.fullmatch(r"\s*([\d.]+)\s*(us|ms|s|m|h)\s*", text)
     if not match:
         raise ValueError(f"not a wrk duration: {text!r}")
@@ -58,7 +58,7 @@ def parse_duration_ms(text: str) -> float:
 
 
 def parse_wrk(output: str) -> dict:
-    """The figures of one ``wrk --latency`` run: rps, p50/p75/p90/p99 (ms), requests, errors."""
+    """Return the figures of a ``wrk --latency`` run: rps, p50-p99 (ms), requests, errors."""
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
     if not rps:
         raise ValueError("no Requests/sec line in wrk's output:\n" + output)
@@ -79,7 +79,7 @@ def parse_wrk(output: str) -> dict:
 def request(
     port: int, path: str, headers: dict[str, str], timeout: float = 10.0
 ) -> tuple[int, dict[str, str], bytes]:
-    """One GET over a fresh connection: (status, headers with lower-case names, body)."""
+    """Send one GET over a new connection; return (status, lower-cased headers, body)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", path, headers=headers)
@@ -91,7 +91,7 @@ def request(
 
 
 def wait_healthy(server: Instance, limit: float = 120.0) -> dict:
-    """Seconds from the start command to the first 200 on /health/.
+    """Return the seconds from the start command to the first 200 on /health/.
 
     ``probe``: Railway's probe as it is (plain HTTP, Host healthcheck.railway.app).
     ``edge``: the same Host with X-Forwarded-Proto: https, for a configuration whose probe never
@@ -125,6 +125,7 @@ def wait_healthy(server: Instance, limit: float = 120.0) -> dict:
 
 
 def run_wrk(port: int, path: str, seconds: int, load: LoadSettings) -> dict:
+    """Run wrk against ``path`` for ``seconds`` with the browser's headers; return its figures."""
     command = [
         "wrk",
         "-t",
@@ -147,7 +148,7 @@ def run_wrk(port: int, path: str, seconds: int, load: LoadSettings) -> dict:
 
 
 def measure(port: int, path: str, load: LoadSettings) -> dict:
-    """Check the answer once, warm up, then measure."""
+    """Check the answer once, warm up, then return the figures of one timed wrk run."""
     status, _, _ = request(port, path, BROWSER_HEADERS)
     if load.warmup:
         run_wrk(port, path, load.warmup, load)
@@ -157,7 +158,7 @@ def measure(port: int, path: str, load: LoadSettings) -> dict:
 
 
 def time_hung_health(server: Instance, limit: float = 45.0) -> dict:
-    """Seconds until /health/ answers while the database hangs, and what it answered."""
+    """Return the seconds until /health/ answers while the database hangs, and the answer."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until gunicorn listens (no migrate here)
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", server.port), 1):
@@ -177,7 +178,7 @@ def time_hung_health(server: Instance, limit: float = 45.0) -> dict:
 
 
 def combine(runs: list[dict]) -> dict:
-    """One cell from its rounds: the median of each figure, errors added up."""
+    """Return one cell from its rounds: the median of each figure, errors added up."""
     combined = {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p99")}
     combined["non_2xx"] = sum(run["non_2xx"] for run in runs)
     combined["socket_errors"] = sum(run["socket_errors"] for run in runs)
@@ -186,4 +187,5 @@ def combine(runs: list[dict]) -> dict:
 
 
 def load_average() -> str:
+    """Return the machine's load average over 1, 5 and 15 minutes."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])

@@ -23,7 +23,7 @@ PATHS = [("health", "/health/"), ("page", "/"), ("css", None)]
 
 
 def render_table(headers: list[str], rows: list[list[str]]) -> str:
-    """A markdown table; the first column left-aligned, the others right-aligned."""
+    """Return a markdown table; the first column left-aligned, the others right-aligned."""
     widths = [len(h) for h in headers]
     for row in rows:
         if len(row) != len(headers):
@@ -55,7 +55,7 @@ def replace_section(document: str, name: str, body: str) -> str:
 
 
 def stylesheet_href(html: str) -> str | None:
-    """The first stylesheet link of a page."""
+    """Return the first stylesheet link of a page, or None."""
     match = re.search(r'<link[^>]*rel="stylesheet"[^>]*href="([^"]+)"', html)
     return match.group(1) if match else None
 
@@ -85,6 +85,7 @@ def fmt_s(value: float | None) -> str:
 
 
 def main_table(configs: list[Config], bake_seconds: float) -> str:
+    """Return the main table: one column per configuration, one row per figure."""
     ceiling = next(c for c in configs if c.key == "ceiling").results
     headers = ["", *(c.title for c in configs)]
     rows = []
@@ -154,6 +155,7 @@ def main_table(configs: list[Config], bake_seconds: float) -> str:
 
 
 def targets_table(by_key: dict[str, Config]) -> str:
+    """Return the table of the brief's targets for the generated site, each met or not."""
     site, brief_r, ceiling = (by_key[k].results for k in ("site", "brief", "ceiling"))
 
     def ratio(a: float, b: float) -> float:
@@ -234,6 +236,7 @@ def targets_table(by_key: dict[str, Config]) -> str:
 
 
 def machine_description(env: Environment) -> list[str]:
+    """Return the lines that say what the run ran on (CPU, RAM, versions, date)."""
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
     mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
@@ -248,6 +251,7 @@ def machine_description(env: Environment) -> list[str]:
 
 
 def main_notes(env, load, rounds, load_before, load_after, by_key) -> str:
+    """Return the notes under the main tables: the machine and how each figure was taken."""
     model = site_gunicorn_settings(env.site_dir, env.site_env())
     lines = [
         "Machine:",
@@ -287,6 +291,7 @@ def main_notes(env, load, rounds, load_before, load_after, by_key) -> str:
 
 
 def write_docs(section: str, text: str) -> None:
+    """Replace ``section`` of docs/benchmarks.md with ``text``."""
     DOCS_FILE.parent.mkdir(parents=True, exist_ok=True)
     current = DOCS_FILE.read_text(encoding="utf-8") if DOCS_FILE.exists() else "# Benchmarks\n"
     DOCS_FILE.write_text(replace_section(current, section, text), encoding="utf-8")

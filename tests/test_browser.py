@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.support.live_site import prepared_site, serve
+from tests.support.live_site import serve
 
 HOST = "127.0.0.1"
 PAGES = {"home": "/", "not-found": "/no-such-page/", "admin-login": "/admin/login/"}
@@ -144,7 +144,7 @@ BROWSER_COMBINATIONS = ["default", "django-6.1"]
 
 
 @pytest.fixture(scope="module", params=BROWSER_COMBINATIONS)
-def running_site(request, get_baked, tmp_path_factory):
+def running_site(request, get_prepared):
     """A site built, pre-deployed and served by gunicorn with production settings (live_site).
 
     The browser reaches it as http://127.0.0.1:<port>; that host is allowed through
@@ -153,9 +153,8 @@ def running_site(request, get_baked, tmp_path_factory):
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium", pytrace=False)
     extra_env = {"DJANGO_ALLOWED_HOSTS": HOST, "WEB_CONCURRENCY": "1"}
-    with prepared_site(get_baked, tmp_path_factory, request.param, "browser") as site:
-        with serve(site, extra_env) as server:
-            yield RunningSite(request.param, f"http://{HOST}:{server.port}")
+    with serve(get_prepared(request.param), extra_env) as server:
+        yield RunningSite(request.param, f"http://{HOST}:{server.port}")
 
 
 # --------------------------------------------------------------------------- the browser

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.support.live_site import prepared_site, serve
+from tests.support.live_site import serve
 
 pytestmark = pytest.mark.slow
 
@@ -77,19 +77,20 @@ class EdgeProxy(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module", params=COMBINATIONS)
-def server(request, get_baked, tmp_path_factory):
-    with prepared_site(get_baked, tmp_path_factory, request.param, "csp") as site:
-        with serve(site, extra_env={"DJANGO_ALLOWED_HOSTS": "127.0.0.1"}) as running:
-            handler = type("Edge", (EdgeProxy,), {"upstream_port": running.port})
-            proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-            thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-            thread.start()
-            running.edge = f"http://127.0.0.1:{proxy.server_address[1]}"
-            try:
-                yield running
-            finally:
-                proxy.shutdown()
-                proxy.server_close()
+def server(request, get_prepared):
+    """The prepared site served with 127.0.0.1 allowed, behind a small edge proxy."""
+    site = get_prepared(request.param)
+    with serve(site, extra_env={"DJANGO_ALLOWED_HOSTS": "127.0.0.1"}) as running:
+        handler = type("Edge", (EdgeProxy,), {"upstream_port": running.port})
+        proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+        thread.start()
+        running.edge = f"http://127.0.0.1:{proxy.server_address[1]}"
+        try:
+            yield running
+        finally:
+            proxy.shutdown()
+            proxy.server_close()
 
 
 @pytest.fixture

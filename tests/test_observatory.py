@@ -31,7 +31,7 @@ import pytest
 
 from tests.support import observatory
 from tests.support.combinations import COMBINATIONS, IDS, TEMPLATE_DIR
-from tests.support.live_site import Server, prepared_site, serve
+from tests.support.live_site import Server, serve
 from tests.support.observatory import Response, grade_for, score, total
 from tests.support.processes import CACHE_DIR, file_lock, tail
 
@@ -821,11 +821,10 @@ SCORES: dict[tuple[str, str], int] = {}
 
 
 @pytest.fixture(scope="module", params=COMBINATIONS, ids=IDS)
-def server(request, get_baked, tmp_path_factory):
+def server(request, get_prepared):
     """One real gunicorn per combination, with a migrated PostgreSQL database behind it."""
-    with prepared_site(get_baked, tmp_path_factory, request.param.id, "obs") as site:
-        with serve(site) as running:
-            yield running
+    with serve(get_prepared(request.param.id)) as running:
+        yield running
 
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)

@@ -20,7 +20,7 @@ import pytest
 from tests.support.baking import bake_into, project_files
 from tests.support.combinations import IDS
 from tests.support.databases import database_url
-from tests.support.live_site import as_response, prepared_site, serve
+from tests.support.live_site import as_response, serve
 
 SECRET_LINE = re.compile(r"^SECRET_KEY=(.*)$", re.MULTILINE)
 
@@ -125,9 +125,8 @@ def test_no_generated_file_holds_a_secret(get_baked, combination_id):
 
 
 @pytest.fixture(scope="module")
-def site(get_baked, tmp_path_factory):
-    with prepared_site(get_baked, tmp_path_factory, "default", "sec") as prepared:
-        yield prepared
+def site(get_prepared):
+    return get_prepared("default")
 
 
 DEBUG_VARIABLES = {

@@ -64,7 +64,7 @@ def combination(combination_id: str) -> Combination:
 
 
 def template_defaults() -> dict[str, Any]:
-    """The first value of every question in cookiecutter.json (choices: the first choice)."""
+    """Return the first value of every question in cookiecutter.json (a choice's first)."""
     raw = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
     return {
         key: value[0] if isinstance(value, list) else value
@@ -93,7 +93,7 @@ CONTRACT_DEFAULTS: dict[str, Any] = {
 
 
 def answer(answers: dict[str, Any], key: str) -> Any:
-    """The answer for ``key``: the given one, else the contract's default."""
+    """Return the answer for ``key``: the given one, else the contract's default."""
     if key in answers:
         return answers[key]
     if key == "project_slug":
@@ -104,6 +104,7 @@ def answer(answers: dict[str, Any], key: str) -> Any:
 
 
 def expected_slug(answers: dict[str, Any]) -> str:
+    """Return the slug the answers give: the answered one, else the slugified name."""
     if "project_slug" in answers:
         return answers["project_slug"]
     name = answers.get("project_name", CONTRACT_DEFAULTS["project_name"])
@@ -111,6 +112,7 @@ def expected_slug(answers: dict[str, Any]) -> str:
 
 
 def expected_repository(answers: dict[str, Any]) -> str:
+    """Return the GitHub repository the answers give (owner/slug with dashes by default)."""
     if "github_repository" in answers:
         return answers["github_repository"]
     owner = CONTRACT_DEFAULTS["github_repository_owner"]
@@ -118,12 +120,13 @@ def expected_repository(answers: dict[str, Any]) -> str:
 
 
 def deploy_branches(answers: dict[str, Any]) -> list[str]:
+    """Return the deploy branches the answers give, in order."""
     raw = answer(answers, "deploy_branches")
     return [branch.strip() for branch in raw.split(",") if branch.strip()]
 
 
 def extra_context(answers: dict[str, Any]) -> dict[str, Any]:
-    """The answers as cookiecutter's ``extra_context`` must carry them to arrive verbatim.
+    """Return the answers as cookiecutter's ``extra_context`` must carry them to arrive verbatim.
 
     With ``no_input`` cookiecutter renders every answer as a Jinja template before the template
     sees it (a typed answer is not rendered), so "{% y %}" in a name would be a syntax error and
@@ -140,7 +143,7 @@ def extra_context(answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def string_answer_values(answers: dict[str, Any]) -> list[str]:
-    """Every string answer (given or defaulted) that could end up verbatim in a file."""
+    """Return every string answer (given or defaulted) that could end up verbatim in a file."""
     values = {value for value in answers.values() if isinstance(value, str) and value}
     values.add(expected_slug(answers))
     values.add(expected_repository(answers))

@@ -260,14 +260,14 @@ class Score:
 
 
 def grade_for(score: int) -> tuple[int, str]:
-    """(score floored at 0, grade) as grader.js getGradeForScore gives them."""
+    """Return (score floored at 0, grade) as grader.js getGradeForScore gives them."""
     score = max(score, 0)
     key = min(score - score % 5, 100)
     return score, GRADE_CHART[key]
 
 
 def total(results: Iterable[TestResult]) -> tuple[int, int]:
-    """(score, uncurved score): bonuses count only when the penalties leave 90 or more."""
+    """Return (score, uncurved score): bonuses count only when the penalties leave 90 or more."""
     with_extra_credit = uncurved = 100
     for test in results:
         with_extra_credit += test.modifier
@@ -287,7 +287,7 @@ def score(
     cookie_responses: Iterable[Response] = (),
     hsts_preload: Mapping[str, bool] | None = None,
 ) -> Score:
-    """Grade one page the way the Observatory grades a site whose front page it is."""
+    """Return the score of one page, graded as the Observatory grades a site's front page."""
     preload = dict(hsts_preload or {})
     meta = _meta_policies(page)
     tests = [

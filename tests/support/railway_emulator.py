@@ -89,7 +89,7 @@ def _commands(value: Any) -> list[str]:
 
 
 def read_config(project: Path, service_name: str) -> RailwayConfig:
-    """The web service's configuration: ``.railway/railway.py`` when present, else railway.toml."""
+    """Return the web service's configuration: ``.railway/railway.py``, else railway.toml."""
     if (project / ".railway" / "railway.py").is_file():
         graph = graph_of(project)
         resources = list(graph.get("resources", []))
@@ -131,7 +131,7 @@ def read_config(project: Path, service_name: str) -> RailwayConfig:
 def service_variables(
     config: RailwayConfig, *, database_url: str, secret_key: str, redis_url: str | None
 ) -> dict[str, str]:
-    """The service's own variables as Railway would resolve them.
+    """Return the service's own variables as Railway would resolve them.
 
     IaC: literals as written, references to the PostgreSQL/Redis services resolved to the given
     URLs, ``preserve()`` kept for SECRET_KEY (the one secret a user sets) and left unset for the
@@ -174,7 +174,7 @@ class CommandResult:
 
 
 def run_shell(command: str, *, cwd: Path, env: dict[str, str], timeout: float) -> CommandResult:
-    """``sh -c command`` to completion (its whole process group is killed on timeout)."""
+    """Run ``sh -c command`` to completion (its process group is killed on timeout)."""
     started = time.monotonic()
     proc = subprocess.Popen(
         ["sh", "-c", command],
@@ -226,7 +226,7 @@ def http_request(
     body: bytes | None = None,
     timeout: float = 10.0,
 ) -> Reply:
-    """One HTTP/1.1 request to 127.0.0.1:port, redirects not followed."""
+    """Send one HTTP/1.1 request to 127.0.0.1:port (redirects not followed); return the answer."""
     started = time.monotonic()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -287,11 +287,14 @@ class Instance:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
 
     def probe(self, path: str, timeout: float = 10.0) -> Reply:
-        """Railway's healthcheck request: plain HTTP, Host healthcheck.railway.app."""
+        """Send Railway's healthcheck request: plain HTTP, Host healthcheck.railway.app."""
         return http_request(self.port, path, headers={"Host": HEALTHCHECK_HOST}, timeout=timeout)
 
     def wait_healthy(self, path: str, timeout: float, interval: float = 0.2) -> float:
-        """Seconds from start until ``path`` answered 200; raises when the time is up or it died."""
+        """Return the seconds from start until ``path`` answers 200.
+
+        Raise AssertionError when the instance exits first or ``timeout`` runs out.
+        """
         deadline = self.started_at + timeout
         last = "no answer yet"
         while time.monotonic() < deadline:
@@ -311,7 +314,7 @@ class Instance:
         raise AssertionError(f"{self.name}: {path} not 200 within {timeout} s (last: {last})")
 
     def wait_listening(self, timeout: float = 60.0) -> None:
-        """Until something accepts TCP connections on the instance's port."""
+        """Wait until something accepts TCP connections on the instance's port."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running():
@@ -398,7 +401,7 @@ class Deployment:
     pre_deploy_runs: int = 0
 
     def environment(self, **overrides: str | None) -> dict[str, str]:
-        """The environment of a container: the image's, the service's variables, ``overrides``.
+        """Return the environment of a container: the image's, the service's variables, overrides.
 
         An override of None removes the variable.
         """
@@ -421,7 +424,7 @@ class Deployment:
         return tail(redact(text, self.secrets))
 
     def build(self, image: Path | None = None) -> CommandResult:
-        """The build command in the image folder (service variables are available at build)."""
+        """Run the build command in the image folder (service variables are available at build)."""
         return run_shell(
             self.config.build_command,
             cwd=image or self.image,
@@ -430,7 +433,7 @@ class Deployment:
         )
 
     def pre_deploy(self, image: Path | None = None, **overrides: str | None) -> CommandResult:
-        """Each pre-deploy command, in a throwaway copy of the image; stops at the first failure."""
+        """Run each pre-deploy command in a throwaway copy of the image, up to the first failure."""
         self.pre_deploy_runs += 1
         container = Path(tempfile.mkdtemp(prefix="pre-deploy-", dir=self.workdir))
         try:
@@ -456,7 +459,7 @@ class Deployment:
     def instance(
         self, replica: str, *, port: int | None = None, image: Path | None = None, **overrides
     ) -> Instance:
-        """A replica, not yet started; stopped by ``close``."""
+        """Return a new replica, not yet started (``close`` stops it)."""
         env = self.environment(
             PORT=str(port or free_port()),
             RAILWAY_REPLICA_ID=f"{replica}-{secrets.token_hex(4)}",
@@ -468,7 +471,7 @@ class Deployment:
         return created
 
     def manage(self, *args: str, settings: str, **overrides: str | None) -> CommandResult:
-        """A one-off ``python manage.py ...`` in the image, as `railway run`/`ssh` would."""
+        """Run a one-off ``python manage.py ...`` in the image, as `railway run`/`ssh` would."""
         command = shlex.join(["python", "manage.py", *args, f"--settings={settings}"])
         return run_shell(
             command, cwd=self.image, env=self.environment(**overrides), timeout=COMMAND_TIMEOUT
@@ -509,7 +512,7 @@ class Release:
 
 
 def railway_variables(service: str, domain: str, deployment_id: str) -> dict[str, str]:
-    """The variables Railway injects into every deployment of a service (besides PORT/replica)."""
+    """Return the variables Railway injects into every deployment (besides PORT and replica)."""
     return {
         "RAILWAY_PUBLIC_DOMAIN": domain,
         "RAILWAY_PRIVATE_DOMAIN": f"{service}.railway.internal",
@@ -523,7 +526,7 @@ def railway_variables(service: str, domain: str, deployment_id: str) -> dict[str
 
 
 def _pg_tool(name: str) -> str:
-    """A PostgreSQL tool from the folder that holds initdb (on PATH, else Debian's newest
+    """Return a PostgreSQL tool from the folder that holds initdb (on PATH, else Debian's newest
     /usr/lib/postgresql/<version>/bin), so the server and its tools are one version."""
     initdb = shutil.which("initdb")
     if initdb:
@@ -638,7 +641,7 @@ class PostgresCluster:
         return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/{self.database}"
 
     def query(self, sql: str) -> list[list[str]]:
-        """Rows of ``sql`` over the local socket, as lists of text fields."""
+        """Return the rows of ``sql`` (over the local socket) as lists of text fields."""
         out = self._run(
             _pg_tool("psql"), "-h", str(self.sockets), "-p", str(self.port), "-U", "postgres",
             "-d", self.database, "-v", "ON_ERROR_STOP=1", "-X", "-A", "-t", "-F", "\t", "-c", sql,
@@ -723,7 +726,7 @@ def burst(
     workdir: Path,
     limit: float = 180.0,
 ) -> BurstResult:
-    """``total`` requests over ``paths`` with wrk at ``connections``, through the edge's headers.
+    """Send ``total`` requests over ``paths`` with wrk, through the edge's headers; return figures.
 
     wrk runs until its duration ends; the script marks each thread done in a file, and wrk is
     interrupted (SIGINT: it then prints its summary) as soon as every thread has finished.
