@@ -31,21 +31,17 @@ from pathlib import Path
 import pytest
 
 from tests.support.combinations import BY_ID, answer, expected_slug
-from tests.support.databases import redis_url
-from tests.support.live_site import ADMIN, Site, public_domain
+from tests.support.live_site import ADMIN, Site, public_domain, railway_deployment
 from tests.support.processes import free_port, redact
 from tests.support.railway_emulator import (
-    Deployment,
     Edge,
     HungDatabase,
     Instance,
     PostgresCluster,
     Reply,
     burst,
-    railway_variables,
     read_config,
     run_shell,
-    service_variables,
 )
 from tests.support.venvs import INSTALLED_MARKER, build_venv, python_for, venv_path
 
@@ -179,21 +175,14 @@ def emulated(request, get_baked, tmp_path_factory, venvs_root, figures):
         secret_key = secrets.token_urlsafe(50)
         slug = expected_slug(answers)
         domain = public_domain(slug)
-        variables = service_variables(
-            config,
+        deployment = railway_deployment(
+            combination.id,
+            image,
+            bin_dir,
+            workdir,
             database_url=cluster.url(),
             secret_key=secret_key,
-            redis_url=redis_url(combination.id) if answer(answers, "use_redis") else None,
-        )
-        variables.update(railway_variables(service, domain, secrets.token_hex(16)))
-        deployment = Deployment(
-            name=combination.id,
-            image=image,
-            bin_dir=bin_dir,
-            config=config,
-            variables=variables,
-            workdir=workdir,
-            secrets=[secret_key, cluster.password],
+            hidden=[secret_key, cluster.password],
         )
         cleanup.callback(deployment.close)
 

@@ -197,6 +197,45 @@ def public_domain(slug: str) -> str:
     return f"{slug.replace('_', '-')}-production.up.railway.app"
 
 
+def railway_deployment(
+    combination_id: str,
+    project: Path,
+    bin_dir: Path,
+    workdir: Path,
+    *,
+    database_url: str,
+    secret_key: str,
+    hidden: list[str],
+) -> Deployment:
+    """Return a Deployment of ``project`` with the variables Railway gives its web service.
+
+    The commands and the service's own variables come from the site's Railway configuration;
+    references to PostgreSQL resolve to ``database_url`` (and to the combination's Redis
+    database when the site uses Redis). ``hidden`` lists the secrets a message must not show.
+    """
+    answers = BY_ID[combination_id].answers
+    service = answer(answers, "railway_service_name")
+    config = read_config(project, service)
+    use_redis = answer(answers, "use_redis")
+    variables = service_variables(
+        config,
+        database_url=database_url,
+        secret_key=secret_key,
+        redis_url=redis_url(combination_id) if use_redis else None,
+    )
+    domain = public_domain(expected_slug(answers))
+    variables.update(railway_variables(service, domain, secrets.token_hex(16)))
+    return Deployment(
+        name=combination_id,
+        image=project,
+        bin_dir=bin_dir,
+        config=config,
+        variables=variables,
+        workdir=workdir,
+        secrets=hidden,
+    )
+
+
 @contextlib.contextmanager
 def prepared_site(
     get_baked, tmp_path_factory, combination_id: str, tag: str, *, deploy: bool = True
@@ -220,37 +259,29 @@ def prepared_site(
     shutil.copytree(baked, project, symlinks=True)
     venv_python = build_venv(project, python)
     slug = expected_slug(answers)
-    service = answer(answers, "railway_service_name")
-    config = read_config(project, service)
     name = database_name(f"{combination_id}-{tag}")
-    use_redis = answer(answers, "use_redis")
     if deploy:
         (project / ".env").unlink(missing_ok=True)  # production reads no .env
         password = secrets.token_hex(16)  # ignored by trust auth; must never show up anywhere
         secret_key = secrets.token_urlsafe(50)
         user_url = database_url(name).replace("://postgres@", f"://postgres:{password}@", 1)
-        variables = service_variables(
-            config,
+        deployment = railway_deployment(
+            combination_id,
+            project,
+            venv_python.parent,
+            workdir,
             database_url=user_url,
             secret_key=secret_key,
-            redis_url=redis_url(combination_id) if use_redis else None,
+            hidden=[secret_key, password],
         )
-        variables.update(railway_variables(service, public_domain(slug), secrets.token_hex(16)))
-        hidden = [secret_key, password]
     else:
         variables = {"DATABASE_URL": database_url(name)}
-        if use_redis:
+        if answer(answers, "use_redis"):
             variables["REDIS_URL"] = redis_url(combination_id)
-        hidden = []
-    deployment = Deployment(
-        name=f"{tag}-{combination_id}",
-        image=project,
-        bin_dir=venv_python.parent,
-        config=config,
-        variables=variables,
-        workdir=workdir,
-        secrets=hidden,
-    )
+        config = read_config(project, answer(answers, "railway_service_name"))
+        deployment = Deployment(
+            combination_id, project, venv_python.parent, config, variables, workdir
+        )
     site = Site(combination_id, answers, deployment, slug, public_domain(slug), name)
     # Another pytest session on this machine may use the same database (and Redis) names:
     # take turns rather than drop each other's databases.
