@@ -122,9 +122,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # Health checks: how long /health/ waits for the database (and cache) before answering 503
 
-HEALTH_CHECK_TIMEOUT = env_float("HEALTHCHECK_TIMEOUT", 2.0)
+HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 2.0)
 # ... and how old (seconds) a finished check's result may be to answer again (0: never reused).
-HEALTH_CHECK_MAX_AGE = env_float("HEALTHCHECK_MAX_AGE", 1.0)
+HEALTH_CHECK_MAX_AGE = env_float("HEALTH_CHECK_MAX_AGE", 1.0)
 
 # Passwords
 
