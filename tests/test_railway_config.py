@@ -414,3 +414,41 @@ def test_apply_deletes_no_variable_the_site_reads(combination, get_baked):
     if domain:
         assert domain in reads["allowed_hosts"]
         assert f"https://{domain}" in reads["csrf_trusted_origins"]
+
+
+# --------------------------------------------------------------------------- one deploy per push
+
+
+def workflow(project: Path) -> dict[str, Any]:
+    import yaml
+
+    path = project / ".github" / "workflows" / "deploy.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=ids(COMBINATIONS))
+def test_one_deploy_per_push(combination, get_baked):
+    """A push deploys once: through the workflow's one `railway up --ci`, after the tests, in a
+    job with a timeout (a replaced deployment never ends the wait); and the IaC service has no
+    source Railway could autodeploy from. The tests run on Railway's PostgreSQL, 18."""
+    project = get_baked(combination.id)
+    jobs = workflow(project)["jobs"]
+    uploads = [
+        (name, step["run"])
+        for name, job in jobs.items()
+        for step in job.get("steps", [])
+        if "railway up" in step.get("run", "")
+    ]
+    assert len(uploads) == 1, uploads
+    job_name, command = uploads[0]
+    assert command.split() == [
+        "railway", "up", "--ci", "--service", answer(combination.answers, "railway_service_name")
+    ]  # fmt: skip
+    job = jobs[job_name]
+    assert job.get("needs") == "test"
+    assert 0 < job.get("timeout-minutes", 0) <= 30
+    assert jobs["test"]["services"]["postgres"]["image"] == "postgres:18"
+
+    if answer(combination.answers, "railway_config") == "iac":
+        web = web_node(graph_of(project), combination.answers)
+        assert "source" not in web, "a GitHub source would make Railway deploy each push too"
