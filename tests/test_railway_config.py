@@ -346,6 +346,7 @@ def production_reads(project: Path, answers: dict[str, Any]) -> dict[str, Any]:
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/root"),
+        "PYTHONDONTWRITEBYTECODE": "1",  # the baked folder is shared: leave it as baked
         "DJANGO_SETTINGS_MODULE": f"{expected_slug(answers)}.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",

@@ -74,7 +74,8 @@ def evaluate(project: Path, *, python_bin: Path | None = None) -> dict[str, Any]
     """Return ``{"partial": ..., "project": <graph>}`` for the project's IaC file.
 
     The file runs in a fresh ``python3`` process started from the project's root, with a clean
-    environment (PATH and HOME only), as ``railway config plan`` starts it.
+    environment (PATH and HOME only), as ``railway config plan`` starts it; only
+    PYTHONDONTWRITEBYTECODE is added, so the shared baked folders stay as baked.
     """
     path = project / ".railway" / "railway.py"
     if not path.is_file():
@@ -82,7 +83,11 @@ def evaluate(project: Path, *, python_bin: Path | None = None) -> dict[str, Any]
     proc = subprocess.run(
         ["python3", "-c", LOADER, str(path.resolve())],
         cwd=project,
-        env={"PATH": cli_path(python_bin), "HOME": os.environ.get("HOME", "/root")},
+        env={
+            "PATH": cli_path(python_bin),
+            "HOME": os.environ.get("HOME", "/root"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
         capture_output=True,
         text=True,
         timeout=60,
