@@ -17,7 +17,7 @@ What this file leaves out, on purpose:
   deploy every push by itself, and creating the service would start a deploy before SECRET_KEY
   exists.
 - Custom domains. The plan refuses to register one ("Custom-domain registration is not supported
-  by Railway configuration"); add it with `railway domain <host> --port 8080`. Apply leaves
+  by Railway configuration"); add it with `railway domain <host>` (README). Apply leaves
   domains it does not declare alone.
 - Values. Every other variable the site reads is listed below with ``preserve()``: apply keeps
   what you set with `railway variable set`, and deletes nothing the site reads. A variable that
