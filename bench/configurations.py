@@ -9,9 +9,9 @@ and ``GUNICORN_VARIANTS`` are the rows of ``--compare``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import runpy
 import secrets
 import shlex
 import subprocess
@@ -135,20 +135,30 @@ def base_env(bin_dir: Path) -> dict[str, str]:
     }
 
 
-def site_gunicorn_settings(site_dir: Path, env: dict[str, str]) -> dict:
-    """Return workers, worker_class and threads as gunicorn.conf.py sets them for ``env``."""
-    saved = dict(os.environ)
-    try:
-        os.environ.clear()
-        os.environ.update(env)
-        values = runpy.run_path(str(site_dir / "gunicorn.conf.py"))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def site_gunicorn_settings(site_dir: Path, python: Path, env: dict[str, str]) -> dict:
+    """Return workers, worker_class and threads as gunicorn.conf.py sets them for ``env``.
+
+    Read in the site's own Python: gunicorn.conf.py reads its variables through the site's
+    settings package, which imports Django.
+    """
+    script = (
+        "import json, runpy, sys; sys.path.insert(0, '.'); v = runpy.run_path('gunicorn.conf.py');"
+        " print(json.dumps({k: v.get(k) for k in ('workers', 'worker_class', 'threads')}))"
+    )
+    proc = subprocess.run(
+        [str(python), "-c", script],
+        cwd=site_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    values = json.loads(proc.stdout.strip().splitlines()[-1])
     return {
-        "workers": values.get("workers", 1),
-        "worker_class": values.get("worker_class", "sync"),
-        "threads": values.get("threads", 1),
+        "workers": values.get("workers") or 1,
+        "worker_class": values.get("worker_class") or "sync",
+        "threads": values.get("threads") or 1,
     }
 
 
@@ -265,7 +275,7 @@ def main_configs(env: Environment) -> list[Config]:
         ),
         hung_command=brief.GUNICORN_COMMAND,
     )
-    model = site_gunicorn_settings(env.site_dir, env.site_env())
+    model = site_gunicorn_settings(env.site_dir, env.site_bin / "python", env.site_env())
     extra = (
         f" --workers {model['workers']} --worker-class {model['worker_class']}"
         f" --threads {model['threads']}"

@@ -252,7 +252,7 @@ def machine_description(env: Environment) -> list[str]:
 
 def main_notes(env, load, rounds, load_before, load_after, by_key) -> str:
     """Return the notes under the main tables: the machine and how each figure was taken."""
-    model = site_gunicorn_settings(env.site_dir, env.site_env())
+    model = site_gunicorn_settings(env.site_dir, env.site_bin / "python", env.site_env())
     lines = [
         "Machine:",
         *machine_description(env),

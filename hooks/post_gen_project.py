@@ -172,9 +172,10 @@ def write_cruft_state(root, state):
 def next_steps(answers, env_written):
     """Return the numbered next steps for these answers, as lines of text.
 
-    They follow the site README's "First deploy on Railway" for the same answers: IaC creates
-    the services from .railway/railway.py; the legacy railway.toml path links an existing
-    service and sets the references by hand. Redis appears only when it was chosen.
+    They follow the site README's "First deploy on Railway" for the same answers. IaC: apply
+    creates the services (the web service without a source, so nothing deploys yet), SECRET_KEY
+    is set, then `railway up` makes the first deploy. Legacy railway.toml: link the existing
+    service and set the references by hand. Redis appears only when it was chosen.
     """
     slug = answers["project_slug"]
     service = answers["railway_service_name"]
@@ -183,8 +184,8 @@ def next_steps(answers, env_written):
     domain = answers.get("custom_domain") or ""
     on = f"--service {service}"
     set_secret = (
-        f'railway variables {on} --set "SECRET_KEY=$(python -c'
-        " 'import secrets; print(secrets.token_urlsafe(50))')\""
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        f" | railway variable set SECRET_KEY --stdin {on}"
     )
 
     def command(text, why=""):
@@ -203,20 +204,24 @@ def next_steps(answers, env_written):
     ]
     if answers["railway_config"] == "iac":
         if redis:
-            created = f"the {service} service, PostgreSQL and Redis"
+            created = f"creates the {service} service, PostgreSQL and Redis; nothing deploys yet"
         else:
-            created = f"the {service} service and PostgreSQL"
+            created = f"creates the {service} service and PostgreSQL; nothing deploys yet"
         lines += [
             command("pip install railway-sdk==0.7.0", "the CLI runs .railway/railway.py with it"),
             command("railway login"),
             command("railway init", "a new project; railway link for an existing one"),
             command("railway config plan", "read-only: what would be created"),
-            command("railway config apply", f"creates {created}"),
+            command("railway config apply", created),
             command(set_secret),
+            command(f"railway up --ci {on}", "the first deploy, with SECRET_KEY set"),
             command(f"railway domain {on}", "a public *.up.railway.app address"),
         ]
         if domain:
-            lines.append(command(f"{domain} is attached by the IaC file: add the DNS record shown"))
+            # The plan refuses to register a custom domain; the CLI's domain command can.
+            lines.append(
+                command(f"railway domain {domain} --port 8080 {on}", "then add the DNS record shown")
+            )
     else:
         lines += [
             "       (railway.toml is for services that already use it;"
@@ -229,16 +234,20 @@ def next_steps(answers, env_written):
             lines.append(
                 command("railway add --database redis", "unless it has a service named Redis")
             )
-        reference = f"railway variables {on} --set "
-        lines.append(command(reference + "'DATABASE_URL=${{Postgres.DATABASE_URL}}'"))
+        reference = "railway variable set "
+        lines.append(command(reference + f"'DATABASE_URL=${{{{Postgres.DATABASE_URL}}}}' {on}"))
         if redis:
-            lines.append(command(reference + "'REDIS_URL=${{Redis.REDIS_URL}}'"))
+            lines.append(command(reference + f"'REDIS_URL=${{{{Redis.REDIS_URL}}}}' {on}"))
         lines += [
             command(set_secret),
             command(f"railway domain {on}", "a public *.up.railway.app address"),
         ]
         if domain:
             lines.append(command(f"railway domain {domain} {on}", "then add the DNS record shown"))
+        lines.append(
+            "       Disconnect the GitHub repository in the service's settings: the workflow"
+            " deploys each push with railway up (README, \"One deploy per push\")."
+        )
     extras = []
     if answers.get("use_sentry") is True:
         extras.append("SENTRY_DSN (Sentry)")

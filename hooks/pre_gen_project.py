@@ -105,10 +105,10 @@ class InvalidAnswer(Exception):
         self.expected = expected
 
     def __str__(self):
-        return f"{self.question} {shown(self.value)} is not valid: {self.expected}"
+        return f"{self.question} {truncated_repr(self.value)} is not valid: {self.expected}"
 
 
-def shown(value, limit=60):
+def truncated_repr(value, limit=60):
     """Return repr(value) cut to about `limit` characters (always one line)."""
     if isinstance(value, str) and len(value) > limit - 3:
         text = repr(value[: limit - 3]) + "..."
@@ -119,8 +119,8 @@ def shown(value, limit=60):
     return text
 
 
-def bad_character(value):
-    """Return a description of the first control/line-break/bidi character, or None."""
+def control_character_description(value):
+    """Return "U+XXXX (name)" for the first control, line-break or bidi character, or None."""
     for char in value:
         category = unicodedata.category(char)
         if category in ("Cc", "Cs", "Zl", "Zp") or char in BIDI_CONTROLS:
@@ -133,7 +133,7 @@ def check_text(question, value, max_len, allow_empty=False, example="plain text"
     """Shared rule for free text: a one-line string of at most max_len characters."""
     if not isinstance(value, str):
         raise InvalidAnswer(question, value, f"expected text, e.g. {example!r}")
-    char = bad_character(value)
+    char = control_character_description(value)
     if char:
         raise InvalidAnswer(
             question, value, f"contains the control character {char}; use one line of plain text"
@@ -443,7 +443,7 @@ def validate_no_control_characters(answers):
     for question, value in answers.items():
         if question.startswith("_") or not isinstance(value, str):
             continue
-        char = bad_character(value)
+        char = control_character_description(value)
         if char:
             raise InvalidAnswer(
                 question,

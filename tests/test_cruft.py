@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -256,3 +257,36 @@ def test_a_template_outside_git_bakes_and_says_how_to_link(tmp_path, cookiecutte
     assert proc.returncode == 0, shown(proc.stdout + proc.stderr)
     assert not (tmp_path / "out" / SLUG / ".cruft.json").exists()
     assert "cruft link" in proc.stdout
+
+
+def test_the_legacy_readmes_move_to_iac_works(template_repo, tmp_path):
+    """The legacy site README's "Moving to Infrastructure as Code" command, run as written,
+    replaces railway.toml with a .railway/railway.py that the Railway CLI can evaluate."""
+    from tests.support.railway_cli import evaluate, graph_from, service
+
+    repo, _ = template_repo
+    output = tmp_path / "sites"
+    output.mkdir()
+    legacy = json.dumps({"railway_config": "railway.toml"})
+    run([tool("cruft"), "create", "--no-input", "--extra-context", legacy,
+         "--output-dir", str(output), str(repo)], output)  # fmt: skip
+    site = output / SLUG
+    assert (site / "railway.toml").is_file() and not (site / ".railway").exists()
+    git(site, "init", "--quiet", "--initial-branch=main")
+    commit_all(site, "site: baked with railway.toml")
+
+    readme = (site / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Moving to Infrastructure as Code", 1)[1].split("\n## ", 1)[0]
+    [command] = [line for line in section.splitlines() if line.startswith("cruft update")]
+    args = shlex.split(command)
+    update = run([tool("cruft"), *args[1:]], site)
+    assert "Failed to apply" not in update.stdout + update.stderr, shown(update.stdout)
+
+    assert not (site / "railway.toml").exists()
+    graph = graph_from(evaluate(site))
+    web = service(graph, "web")
+    assert web["deploy"]["preDeployCommand"] == [
+        f"python manage.py deploy --settings={SLUG}.settings.production"
+    ]
+    state = json.loads((site / ".cruft.json").read_text(encoding="utf-8"))
+    assert state["context"]["cookiecutter"]["railway_config"] == "iac"

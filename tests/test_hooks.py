@@ -404,7 +404,7 @@ def test_next_steps_fit_the_answers(cookies, stub_template, capfd, answers, want
         "pip install -r requirements-dev.txt",
         "food-org/food-bank",
         "secrets.token_urlsafe(50)",
-        "railway variables",
+        "railway variable set",
         "Deploy",
         *wanted,
     ]:

@@ -220,8 +220,9 @@ def check_read_back(project: Path, question: str, value: str) -> None:
         production = (settings_dir / "production.py").read_text(encoding="utf-8")
         assert value in string_constants(production)
     elif question == "github_repository":
-        iac = (project / ".railway" / "railway.py").read_text(encoding="utf-8")
-        assert any(value in constant for constant in string_constants(iac))
+        # The IaC service has no source (the workflow deploys): the README names the repository.
+        readme = (project / "README.md").read_text(encoding="utf-8")
+        assert f"`{value}`" in readme
     elif question == "deploy_branches":
         workflow = yaml.safe_load(
             (project / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8")

@@ -15,13 +15,18 @@ import pytest
 from tests.support.combinations import TEMPLATE_DIR, extra_context
 
 SET_KEY_COMMAND = (
-    'railway variables --service {service} --set "SECRET_KEY=$(python -c'
-    " 'import secrets; print(secrets.token_urlsafe(50))')\""
+    "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    " | railway variable set SECRET_KEY --stdin --service {service}"
 )
 
 
 def expected_commands(answers: dict) -> list[str]:
-    """The Railway commands, in order, that a person with these answers has to run."""
+    """The commands, in order, that a person with these answers has to run.
+
+    IaC: apply creates the web service without a source, so nothing deploys until `railway up`,
+    after SECRET_KEY is set (RAILWAY.md, section 10: preserve() creates nothing). A custom domain
+    is added with the CLI, since the plan refuses to register one.
+    """
     service = answers.get("railway_service_name", "web")
     redis = answers.get("use_redis", False)
     domain = answers.get("custom_domain", "")
@@ -33,16 +38,23 @@ def expected_commands(answers: dict) -> list[str]:
             "railway config plan",
             "railway config apply",
             SET_KEY_COMMAND.format(service=service),
+            f"railway up --ci --service {service}",
             f"railway domain --service {service}",
         ]
+        if domain:
+            commands.append(f"railway domain {domain} --port 8080 --service {service}")
     else:
         commands = ["railway login", "railway link", "railway add --database postgres"]
         if redis:
             commands.append("railway add --database redis")
-        set_variable = f"railway variables --service {service} --set "
-        commands.append(set_variable + "'DATABASE_URL=${{Postgres.DATABASE_URL}}'")
+        commands.append(
+            "railway variable set 'DATABASE_URL=${{Postgres.DATABASE_URL}}'"
+            f" --service {service}"
+        )
         if redis:
-            commands.append(set_variable + "'REDIS_URL=${{Redis.REDIS_URL}}'")
+            commands.append(
+                f"railway variable set 'REDIS_URL=${{{{Redis.REDIS_URL}}}}' --service {service}"
+            )
         commands += [SET_KEY_COMMAND.format(service=service), f"railway domain --service {service}"]
         if domain:
             commands.append(f"railway domain {domain} --service {service}")
@@ -78,7 +90,7 @@ def printed_commands(output: str) -> list[str]:
     commands = []
     for line in lines[start + 1 : end]:
         text = re.sub(r"\s{2,}\(.*\)$", "", line.strip())
-        if text.startswith(("railway ", "pip ")):
+        if text.startswith(("railway ", "pip ", "python -c ")):
             commands.append(text)
     return commands
 

@@ -8,7 +8,11 @@ restart on failure within the Free plan's 10 retries, secrets never written into
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import secrets
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +23,9 @@ from tests.support.combinations import (
     BY_ID,
     COMBINATIONS,
     answer,
-    deploy_branches,
     expected_slug,
 )
+from tests.support.railway_cli import domain_refusals, evaluate, is_preserved
 from tests.support.railway_config import graph_of
 
 IAC_COMBINATIONS = [c for c in COMBINATIONS if answer(c.answers, "railway_config") == "iac"]
@@ -122,10 +126,10 @@ def test_iac_web_service(combination, get_baked):
     graph = graph_of(get_baked(combination.id))
     web = web_node(graph, answers)
 
-    source = web.get("source") or {}
-    assert source.get("type") == "github"
-    assert source.get("repo") == answer(answers, "github_repository")
-    assert source.get("branch") == deploy_branches(answers)[0]
+    # No source: Railway cannot deploy a push by itself (only `railway up` deploys, once), and
+    # creating the service deploys nothing before SECRET_KEY is set.
+    assert "source" not in web, f"the web service has a source: {web['source']}"
+    assert web.get("kind") == "empty"
 
     check_web_config(web.get("build") or {}, web.get("deploy") or {}, answers)
 
@@ -273,3 +277,176 @@ def test_iac_and_railway_toml_say_the_same(combination_id, other, get_baked):
         assert key in iac_deploy, f"IaC web deploy has no {key}"
         assert iac_deploy.get(key) == toml_deploy.get(key), f"{key} differs"
     check_web_config(config.get("build") or {}, toml_deploy, answers)
+
+
+# --------------------------------------------------------------------------- the CLI's plan rules
+
+#: Run in the site's venv from the project root: import the production settings, the WSGI
+#: application and gunicorn.conf.py with every optional branch switched on, and print the names
+#: of the variables the site's own code read (not Django's), plus the hosts it allows.
+READ_VARIABLES = r"""
+import json, os, runpy, sys
+from pathlib import Path
+
+root = str(Path.cwd().resolve())
+read = set()
+
+
+class RecordingEnviron(dict):
+    def _note(self, key):
+        caller = os.path.realpath(sys._getframe(2).f_code.co_filename)
+        if isinstance(key, str) and caller.startswith(root + os.sep) and os.path.isfile(caller):
+            read.add(key)
+
+    def get(self, key, default=None):
+        self._note(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self._note(key)
+        return super().__getitem__(key)
+
+
+os.environ = RecordingEnviron(os.environ)
+sys.path.insert(0, root)
+import django
+from django.conf import settings
+
+slug = sys.argv[1]
+__import__(f"{slug}.wsgi")
+runpy.run_path("gunicorn.conf.py")
+print(json.dumps({
+    "read": sorted(read),
+    "allowed_hosts": list(settings.ALLOWED_HOSTS),
+    "csrf_trusted_origins": list(settings.CSRF_TRUSTED_ORIGINS),
+}))
+"""
+#: Set so that every optional branch of the settings runs (and so reads its variables).
+OPTIONAL_BRANCHES = {
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_HOST": "smtp.invalid",
+    "SENTRY_DSN": "https://public@127.0.0.1:9/1",
+}
+
+
+def injected_by_railway(name: str) -> bool:
+    """Return True for a variable Railway sets on every deployment (never a service variable)."""
+    return name == "PORT" or name.startswith("RAILWAY_")
+
+
+def production_reads(project: Path, answers: dict[str, Any]) -> dict[str, Any]:
+    """Return what the production site reads from the environment and the hosts it allows."""
+    from conftest import python_for, site_venv
+
+    python, _ = python_for(answer(answers, "python_version"))
+    venv_python = site_venv(project, python)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "PYTHONDONTWRITEBYTECODE": "1",  # the baked folder is shared: leave it as baked
+        "DJANGO_SETTINGS_MODULE": f"{expected_slug(answers)}.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
+        "RAILWAY_PUBLIC_DOMAIN": "example.up.railway.app",
+        **OPTIONAL_BRANCHES,
+    }
+    proc = subprocess.run(
+        [str(venv_python), "-c", READ_VARIABLES, expected_slug(answers)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("combination", IAC_COMBINATIONS, ids=ids(IAC_COMBINATIONS))
+def test_plan_registers_no_custom_domain(combination, get_baked):
+    """`railway config plan` refuses a custom domain the service lacks: the file declares none."""
+    graph = graph_of(get_baked(combination.id))
+    assert domain_refusals(graph) == []
+
+
+def test_domain_rule_can_fail():
+    """A graph that declares a domain is refused, as the CLI refuses it (unless it exists)."""
+    graph = {
+        "resources": [
+            {
+                "address": "service.web",
+                "type": "service",
+                "networking": {"customDomains": {"food.example.org": {"port": 8080}}},
+            }
+        ]
+    }
+    [refusal] = domain_refusals(graph)
+    assert "Custom-domain registration is not supported" in refusal
+    assert "food.example.org" in refusal
+    assert domain_refusals(graph, existing=["food.example.org"]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("combination", IAC_COMBINATIONS, ids=ids(IAC_COMBINATIONS))
+def test_apply_deletes_no_variable_the_site_reads(combination, get_baked):
+    """Every variable the production site reads is in the file (value, reference or preserve()),
+    so `railway config apply` deletes none a user set; and the file lists none it never reads.
+    The custom domain from the answers is still an allowed host and a trusted CSRF origin."""
+    answers = combination.answers
+    project = get_baked(combination.id)
+    reads = production_reads(project, answers)
+    read = {name for name in reads["read"] if not injected_by_railway(name)}
+    for must in ("SECRET_KEY", "DATABASE_URL", "WEB_CONCURRENCY", "DJANGO_ALLOWED_HOSTS"):
+        assert must in read, f"the recorder missed {must}: {sorted(read)}"
+
+    declared = web_node(graph_of(project), answers).get("variables") or {}
+    deleted = sorted(read - set(declared))
+    assert not deleted, f"`railway config apply` would delete these if you set them: {deleted}"
+    unread = sorted(set(declared) - read - {"PORT"})
+    assert not unread, f"the file declares variables the site never reads: {unread}"
+    for name in read - {"DATABASE_URL", "REDIS_URL"}:
+        assert is_preserved(declared[name]), f"{name} is not preserve()d: {declared[name]}"
+
+    domain = answer(answers, "custom_domain")
+    if domain:
+        assert domain in reads["allowed_hosts"]
+        assert f"https://{domain}" in reads["csrf_trusted_origins"]
+
+
+# --------------------------------------------------------------------------- one deploy per push
+
+
+def workflow(project: Path) -> dict[str, Any]:
+    import yaml
+
+    path = project / ".github" / "workflows" / "deploy.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=ids(COMBINATIONS))
+def test_one_deploy_per_push(combination, get_baked):
+    """A push deploys once: through the workflow's one `railway up --ci`, after the tests, in a
+    job with a timeout (a replaced deployment never ends the wait); and the IaC service has no
+    source Railway could autodeploy from. The tests run on Railway's PostgreSQL, 18."""
+    project = get_baked(combination.id)
+    jobs = workflow(project)["jobs"]
+    uploads = [
+        (name, step["run"])
+        for name, job in jobs.items()
+        for step in job.get("steps", [])
+        if "railway up" in step.get("run", "")
+    ]
+    assert len(uploads) == 1, uploads
+    job_name, command = uploads[0]
+    assert command.split() == [
+        "railway", "up", "--ci", "--service", answer(combination.answers, "railway_service_name")
+    ]  # fmt: skip
+    job = jobs[job_name]
+    assert job.get("needs") == "test"
+    assert 0 < job.get("timeout-minutes", 0) <= 30
+    assert jobs["test"]["services"]["postgres"]["image"] == "postgres:18"
+
+    if answer(combination.answers, "railway_config") == "iac":
+        web = web_node(graph_of(project), combination.answers)
+        assert "source" not in web, "a GitHub source would make Railway deploy each push too"

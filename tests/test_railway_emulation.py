@@ -452,7 +452,7 @@ def test_database_stopped_and_started_again(emulated):
 
     site.cluster.stop()
     try:
-        # A check that passed less than HEALTHCHECK_MAX_AGE ago may still answer for a moment.
+        # A check that passed less than HEALTH_CHECK_MAX_AGE ago may still answer for a moment.
         replies = []
 
         def health_fails() -> bool:

@@ -7,6 +7,9 @@ set -euo pipefail
 readonly HEALTH_PATH="/health/"
 readonly POLL_INTERVAL_SECONDS=5
 readonly POLL_TIMEOUT_SECONDS=300
+# `railway up --ci` waits for SUCCESS or FAILED/CRASHED only; a deployment that another deploy
+# replaced (REMOVED, SKIPPED) would keep it waiting for ever.
+deploy_timeout="${DEPLOY_TIMEOUT_SECONDS:-1800}"
 
 service="{{ cookiecutter.railway_service_name }}"
 environment="production"
@@ -22,6 +25,7 @@ https://HOST/health/ answers 200.
 
 Checks first, and stops at the first failure:
   the Railway CLI is installed, you are logged in (or RAILWAY_TOKEN is set),
+  the service has SECRET_KEY set (without it the site refuses to start),
   the git work tree is clean, and the tests pass.
 
 Options:
@@ -38,6 +42,8 @@ Options that take a value also accept --option=VALUE.
 Environment:
   RAILWAY_TOKEN          a Railway project token, instead of `railway login` (CI)
   RAILWAY_PUBLIC_DOMAIN  the default for --domain
+  DEPLOY_TIMEOUT_SECONDS how long to wait for `railway up` (default 1800): a deployment that
+                         another deploy replaced never ends its wait
 
 Exit status: 0 when deployed (and healthy, when a domain is known); 1 when a check, the
 tests, the deploy or the health check failed; 2 for a wrong option or argument.
@@ -106,6 +112,9 @@ elif ! railway whoami >/dev/null 2>&1; then
     fail "not logged in to Railway: run railway login (or export RAILWAY_TOKEN)"
 fi
 
+[[ "$deploy_timeout" =~ ^[1-9][0-9]*$ ]] \
+    || fail "DEPLOY_TIMEOUT_SECONDS=$deploy_timeout is not a whole number of seconds"
+
 if [[ -n "$domain" ]]; then
     command -v curl >/dev/null 2>&1 || fail "curl is not installed (needed for the health check)"
 fi
@@ -114,6 +123,14 @@ command -v git >/dev/null 2>&1 || fail "git is not installed"
 git rev-parse --is-inside-work-tree >/dev/null 2>&1 || fail "not inside a git work tree"
 changes="$(git status --porcelain)" || fail "git status failed"
 [[ -z "$changes" ]] || fail "the git work tree has uncommitted changes: commit or stash them first"
+
+# The site refuses to start without SECRET_KEY, so a deploy without it fails: check first. The
+# list holds the values, so it is kept in a variable and only the key's presence is looked at.
+variables="$(railway variable list --service "$service" --environment "$environment" --json 2>/dev/null)" \
+    || fail "cannot read the variables of service '$service' in '$environment' (railway variable list): does the service exist?"
+grep -Eq '^[[:space:]]*"SECRET_KEY":[[:space:]]*"[^"]' <<<"$variables" \
+    || fail "SECRET_KEY is not set on service '$service': python -c 'import secrets; print(secrets.token_urlsafe(50))' | railway variable set SECRET_KEY --stdin --service $service"
+unset variables
 
 if [[ "$run_tests" -eq 1 ]]; then
     python_bin="$(command -v python || command -v python3 || true)"
@@ -128,8 +145,21 @@ fi
 
 echo "Deploying $(git rev-parse --short HEAD) to service '$service' in environment '$environment'..."
 # --ci streams the build log and exits 0 when the deployment succeeds, non-zero when it fails.
-railway up --ci --service "$service" --environment "$environment" \
-    || fail "railway up failed: see the build and deploy logs above (railway logs)"
+# timeout (coreutils) ends the wait when it lasts too long; without it, the wait is unbounded.
+has_timeout=0
+command -v timeout >/dev/null 2>&1 && has_timeout=1
+up_status=0
+if [[ "$has_timeout" -eq 1 ]]; then
+    timeout "$deploy_timeout" railway up --ci --service "$service" --environment "$environment" \
+        || up_status=$?
+else
+    railway up --ci --service "$service" --environment "$environment" || up_status=$?
+fi
+if [[ "$up_status" -eq 124 && "$has_timeout" -eq 1 ]]; then
+    fail "railway up still waiting after $deploy_timeout s: another deploy may have replaced this one (see the service's Deployments in the dashboard)"
+elif [[ "$up_status" -ne 0 ]]; then
+    fail "railway up failed: see the build and deploy logs above (railway logs)"
+fi
 
 # ---- Health check ----------------------------------------------------------------------------
 

@@ -1,50 +1,42 @@
 """gunicorn settings for Railway, read from the environment: gunicorn --config gunicorn.conf.py
 
-Every number can be changed with a service variable, without a new build. A value that is not a
-whole number (GUNICORN_THREADS=abc) stops start-up with one line naming the variable. Loading
-this file on its own (python gunicorn.conf.py, or runpy) checks the values without starting
-anything: gunicorn itself parses WEB_CONCURRENCY before it reads this file, and answers a bad
-value with a traceback, so check it beforehand.
+Every number can be changed with a service variable, without a new build. The variables are read
+through the settings' reader ({{ cookiecutter.project_slug }}/settings/environment.py), so a value that is not a whole
+number, or is below 1 (GUNICORN_THREADS=abc, WEB_CONCURRENCY=0), stops start-up with one line
+naming the variable. Loading this file on its own (python gunicorn.conf.py, or runpy) checks the
+values without starting anything: gunicorn itself parses WEB_CONCURRENCY before it reads this
+file, and answers a bad value with a traceback, so check it beforehand.
 """
 
-import os
-import sys
+from {{ cookiecutter.project_slug }}.settings.environment import env_int, env_str, exit_on_configuration_error
 
 
-def _int_env(name, default, minimum=1):
-    """Return the environment variable ``name`` as an int, or ``default`` when unset or blank.
+def read_numbers():
+    """Return (port, workers, threads, timeout) from the environment, each at least 1."""
+    return (
+        env_int("PORT", 8000, minimum=1),
+        env_int("WEB_CONCURRENCY", 2, minimum=1),
+        env_int("GUNICORN_THREADS", 4, minimum=1),
+        env_int("GUNICORN_TIMEOUT", 30, minimum=1),
+    )
 
-    A value that is not a whole number, or is below ``minimum``, ends the process with one line
-    on stderr that names the variable (gunicorn would otherwise print a long traceback).
-    """
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        sys.exit(f"ERROR: {name}={raw!r} is not a whole number (default: {default}).")
-    if value < minimum:
-        sys.exit(f"ERROR: {name}={raw!r} must be at least {minimum} (default: {default}).")
-    return value
 
+port, workers, threads, timeout = exit_on_configuration_error(read_numbers)
 
 # Railway injects PORT and routes its edge to it. "[::]" accepts IPv6 and, on Linux, IPv4 too
 # (Railway's private network is IPv6-only).
-bind = [f"[::]:{_int_env('PORT', 8000)}"]
+bind = [f"[::]:{port}"]
 
 # Each worker is a copy of Django (about 50 MB resident, much of it shared with the master thanks
 # to preload_app). Two workers with four threads each use about 150 MB in all after load, well
 # inside a 0.5 GB plan (Railway Free); raise WEB_CONCURRENCY on bigger plans.
-# Chosen by measuring (bench/run.py --compare workers, docs/benchmarks.md): gthread keeps the
-# edge's connections open, and beat sync workers by a third or more on "/"; a third worker or
-# fewer threads changed the rates by less than the run-to-run spread, for 30 % more memory.
-workers = _int_env("WEB_CONCURRENCY", 2)
+# Chosen by measuring (the cfmp-railway template's benchmark, docs/benchmarks.md in the template
+# repository that .cruft.json names): gthread keeps the edge's connections open, and beat sync
+# workers by a third or more on "/"; a third worker or fewer threads changed the rates by less
+# than the run-to-run spread, for 30 % more memory.
 worker_class = "gthread"
-threads = _int_env("GUNICORN_THREADS", 4)
 
 # Seconds a request may run before its worker is restarted, and the grace period on shutdown.
-timeout = _int_env("GUNICORN_TIMEOUT", 30)
 graceful_timeout = timeout
 # Railway's edge keeps connections to the app open between requests; reuse them.
 keepalive = 5
@@ -60,7 +52,7 @@ wsgi_app = "{{ cookiecutter.project_slug }}.wsgi:application"
 # configuration fails the deployment at start-up instead of in every worker.
 preload_app = True
 # Recycle a worker after about 10,000 requests (jittered, so they do not all restart at once), a
-# guard against slow memory leaks. Measured (bench/run.py --compare gunicorn): at 1,000, a busy
+# guard against slow memory leaks. Measured (the template's benchmark, as above): at 1,000, a busy
 # worker restarted every second or two, which cost a quarter of the throughput of "/" and put
 # the 99th percentile at 170 ms instead of 30 ms.
 max_requests = 10_000
@@ -69,7 +61,7 @@ max_requests_jitter = 1_000
 # Logs to stdout/stderr, where Railway collects them.
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info").strip().lower() or "info"
+loglevel = env_str("GUNICORN_LOG_LEVEL", "info").lower()
 
 # gunicorn 25.1+ opens a control socket (a file under $HOME or $XDG_RUNTIME_DIR) for gunicornc.
 # Nothing uses it on Railway: keep the container free of it.

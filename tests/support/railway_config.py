@@ -1,20 +1,13 @@
-"""Evaluate a baked site's ``.railway/railway.py`` the way the Railway CLI does, offline."""
+"""Return the graph of a baked site's ``.railway/railway.py``, evaluated as the Railway CLI does."""
 
 from __future__ import annotations
 
-import runpy
 from pathlib import Path
 from typing import Any
 
+from tests.support.railway_cli import evaluate, graph_from
+
 
 def graph_of(project: Path) -> dict[str, Any]:
-    """Evaluate .railway/railway.py as the Railway CLI would, offline, for production."""
-    from railway_sdk import create_railway_context
-
-    path = project / ".railway" / "railway.py"
-    assert path.is_file(), "no .railway/railway.py"
-    namespace = runpy.run_path(str(path))
-    assert callable(namespace.get("main")), ".railway/railway.py defines no main()"
-    result = namespace["main"](create_railway_context(environment="production"))
-    assert hasattr(result, "to_graph"), "main() must return project(...)"
-    return result.to_graph()
+    """Return the graph of .railway/railway.py, evaluated as `railway config plan` does."""
+    return graph_from(evaluate(project))

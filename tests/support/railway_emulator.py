@@ -526,10 +526,16 @@ def railway_variables(service: str, domain: str, deployment_id: str) -> dict[str
 
 
 def _pg_tool(name: str) -> str:
-    """Return a PostgreSQL tool from the folder that holds initdb (on PATH, else Debian's newest
-    /usr/lib/postgresql/<version>/bin), so the server and its tools are one version."""
+    """Return a PostgreSQL tool from one folder, so the server and its tools are one version.
+
+    The folder is the one ``CFMP_POSTGRES_BIN`` names (.ci/run sets it to PostgreSQL 18,
+    Railway's version), else the one that holds initdb on PATH, else Debian's newest
+    /usr/lib/postgresql/<version>/bin.
+    """
     initdb = shutil.which("initdb")
-    if initdb:
+    if os.environ.get("CFMP_POSTGRES_BIN"):
+        folder = Path(os.environ["CFMP_POSTGRES_BIN"])
+    elif initdb:
         folder = Path(os.path.realpath(initdb)).parent
     else:
         debian = sorted(

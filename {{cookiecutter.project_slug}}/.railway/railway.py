@@ -1,31 +1,37 @@
 """Railway Infrastructure as Code for this site: the whole Railway project in one file.
 
-The Railway CLI evaluates it on your machine with `python3` (which must import railway-sdk:
-`pip install railway-sdk==0.7.0` in the active virtual environment) and calls ``main()``.
-From the repository root:
+`railway config plan` and `railway config apply` run this file with the `python3` on your PATH
+(it must import railway-sdk: `pip install railway-sdk==0.7.0` in the active virtual environment)
+and call ``main()`` with no argument. The first deploy, in this order (README, "First deploy on
+Railway"):
 
-    railway login
-    railway link               # an existing project, or `railway init` for a new one
-    railway config plan        # read-only: what would change
-    railway config apply       # create or update the resources below
+    railway init                     # or: railway link, for an existing project
+    railway config apply             # PostgreSQL{% if cookiecutter.use_redis %}, Redis{% endif %} and an empty {{ cookiecutter.railway_service_name }} service: nothing deploys yet
+    python -c "import secrets; print(secrets.token_urlsafe(50))" | railway variable set SECRET_KEY --stdin --service {{ cookiecutter.railway_service_name }}
+    railway up --ci --service {{ cookiecutter.railway_service_name }}   # the first deploy, with SECRET_KEY already set
 
-Then set the secret key once; its value is never written here (`preserve()` keeps what you set).
-The README shows the command (`railway variables --set "SECRET_KEY=..."`).
+What this file leaves out, on purpose:
+
+- A source. The service deploys only what `railway up` uploads (the GitHub workflow after the
+  tests pass, or deploy.sh), so a push deploys once. With a GitHub source Railway would also
+  deploy every push by itself, and creating the service would start a deploy before SECRET_KEY
+  exists.
+- Custom domains. The plan refuses to register one ("Custom-domain registration is not supported
+  by Railway configuration"); add it with `railway domain <host>` (README). Apply leaves
+  domains it does not declare alone.
+- Values. Every other variable the site reads is listed below with ``preserve()``: apply keeps
+  what you set with `railway variable set`, and deletes nothing the site reads. A variable that
+  is not listed here is deleted by the next apply.
 
 The commands below are the same strings as in Procfile and the README; keep them in step.
-Offline check: ``main(create_railway_context(environment="production")).to_graph()``.
 """
 
-from railway_sdk import define_railway, github, postgres, preserve, project, {% if cookiecutter.use_redis %}redis, {% endif %}service
+from railway_sdk import define_railway, postgres, preserve, project, {% if cookiecutter.use_redis %}redis, {% endif %}service
 
 PROJECT_NAME = {{ cookiecutter.project_name|python_string }}
 SERVICE_NAME = "{{ cookiecutter.railway_service_name }}"
-GITHUB_REPOSITORY = "{{ cookiecutter.github_repository }}"
-# The branch Railway builds from when it deploys from GitHub by itself (the first deploy branch).
-DEPLOY_BRANCH = "{{ cookiecutter.deploy_branches.split(',')[0].strip() }}"
 {%- if cookiecutter.custom_domain %}
-CUSTOM_DOMAIN = "{{ cookiecutter.custom_domain }}"
-# The port gunicorn listens on (PORT below) and the custom domain forwards to.
+# The port gunicorn listens on, and the one `railway domain {{ cookiecutter.custom_domain }} --port 8080` targets.
 APP_PORT = 8080
 {%- endif %}
 
@@ -37,17 +43,50 @@ BUILD_COMMAND = f"python manage.py collectstatic --noinput --settings={PRODUCTIO
 PRE_DEPLOY_COMMAND = f"python manage.py deploy --settings={PRODUCTION_SETTINGS}"
 # Start: gunicorn reads PORT, WEB_CONCURRENCY, GUNICORN_THREADS, ... in gunicorn.conf.py.
 START_COMMAND = "gunicorn --config gunicorn.conf.py"
-# A new deployment gets traffic only once this path answers 200 (within the timeout, seconds).
+# A new deployment gets traffic only once this path answers 200.
 HEALTHCHECK_PATH = "/health/"
-HEALTHCHECK_TIMEOUT = 120
+# Seconds Railway keeps probing a new deployment before it calls the deploy failed (Railway's
+# healthcheckTimeout). Not the site's HEALTH_CHECK_TIMEOUT, which bounds each probe's checks.
+DEPLOY_WINDOW_SECONDS = 120
 RESTART_POLICY_TYPE = "ON_FAILURE"
 # Free and Trial plans allow at most 10 retries.
 RESTART_POLICY_MAX_RETRIES = 10
 
+# Variables the site reads that you may set (`railway variable set NAME=value`); apply keeps
+# them. Their defaults are in the settings and gunicorn.conf.py (.env.production.example).
+OPTIONAL_VARIABLES = (
+    "DJANGO_ALLOWED_HOSTS",
+    "DJANGO_ADMIN_URL",
+    "DJANGO_LOG_LEVEL",
+    "DEFAULT_FROM_EMAIL",
+    "SECURE_HSTS_PRELOAD",
+    "DATABASE_SSLMODE",
+    "DATABASE_CONNECT_TIMEOUT",
+    "DATABASE_STATEMENT_TIMEOUT_MS",
+    "DATABASE_CONN_MAX_AGE",
+    "HEALTH_CHECK_TIMEOUT",
+    "HEALTH_CHECK_MAX_AGE",
+    "WEB_CONCURRENCY",
+    "GUNICORN_THREADS",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_LOG_LEVEL",
+{%- if cookiecutter.use_sentry %}
+    "SENTRY_DSN",
+    "SENTRY_TRACES_SAMPLE_RATE",
+{%- endif %}
+{%- if cookiecutter.email_backend == "smtp" %}
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+{%- endif %}
+)
+
 
 @define_railway
 def main(ctx=None):
-    """PostgreSQL{% if cookiecutter.use_redis %}, Redis{% endif %} and the web service, for every environment."""
+    """Return the project: PostgreSQL{% if cookiecutter.use_redis %}, Redis{% endif %} and the web service, for every environment."""
     db = postgres("Postgres")
 {%- if cookiecutter.use_redis %}
     cache = redis("Redis")
@@ -56,38 +95,29 @@ def main(ctx=None):
     env = {
         # A reference Railway resolves: the Postgres service's private-network URL.
         "DATABASE_URL": db.env.DATABASE_URL,
-        # Set once with `railway variables --set`; preserve() keeps that value.
-        "SECRET_KEY": preserve(),
 {%- if cookiecutter.use_redis %}
         "REDIS_URL": cache.env.REDIS_URL,
 {%- endif %}
-{%- if cookiecutter.use_sentry %}
-        # Optional: set it to report errors to Sentry; the site runs without it.
-        "SENTRY_DSN": preserve(),
-{%- endif %}
+        # Set once with `railway variable set SECRET_KEY --stdin`, before the first deploy.
+        "SECRET_KEY": preserve(),
 {%- if cookiecutter.custom_domain %}
-        # RAILWAY_PUBLIC_DOMAIN is allowed automatically; the custom domain is added here.
-        "DJANGO_ALLOWED_HOSTS": CUSTOM_DOMAIN,
         "PORT": str(APP_PORT),
 {%- endif %}
+        **{name: preserve() for name in OPTIONAL_VARIABLES},
     }
 
     web = service(
         SERVICE_NAME,
-        source=github(GITHUB_REPOSITORY, branch=DEPLOY_BRANCH),
         build=BUILD_COMMAND,
         start=START_COMMAND,
         preDeploy=[PRE_DEPLOY_COMMAND],
         healthcheck=HEALTHCHECK_PATH,
-        healthcheckTimeout=HEALTHCHECK_TIMEOUT,
+        healthcheckTimeout=DEPLOY_WINDOW_SECONDS,
         deploy={
             "restartPolicyType": RESTART_POLICY_TYPE,
             "restartPolicyMaxRetries": RESTART_POLICY_MAX_RETRIES,
         },
         env=env,
-{%- if cookiecutter.custom_domain %}
-        domains=[{"domain": CUSTOM_DOMAIN, "port": APP_PORT}],
-{%- endif %}
     )
 
     return project(PROJECT_NAME, resources=[db, {% if cookiecutter.use_redis %}cache, {% endif %}web])

@@ -12,14 +12,12 @@ from .helpers import PRODUCTION_SETTINGS, production_env, run_python, shared_dat
 
 DEPLOY = ["manage.py", "deploy", f"--settings={PRODUCTION_SETTINGS}"]
 STEPS = [
-    "required variables",
     "deployment checks",
     "migration plan",
     "migrate",
-    "database answers",
 ]
-# "[2/5] deployment checks: no issues (0.41 s)"
-STEP_LINE = re.compile(r"^\[(\d)/5\] (.+?): (.+) \((\d+\.\d\d) s\)$", re.MULTILINE)
+# "[1/3] deployment checks: no issues (0.41 s)"
+STEP_LINE = re.compile(r"^\[(\d)/3\] (.+?): (.+) \((\d+\.\d\d) s\)$", re.MULTILINE)
 
 
 @unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL")
@@ -53,29 +51,29 @@ class DeployCommandTests(TransactionTestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         lines = STEP_LINE.findall(result.stdout)
         self.assertEqual([name for _, name, _, _ in lines], STEPS)
-        self.assertEqual([int(number) for number, _, _, _ in lines], [1, 2, 3, 4, 5])
-        self.assertIn("[5/5] database answers: ok (", result.stdout)
+        self.assertEqual([int(number) for number, _, _, _ in lines], [1, 2, 3])
+        self.assertIn("[3/3] migrate: done (", result.stdout)
         last_line = result.stdout.strip().splitlines()[-1]
-        self.assertRegex(last_line, r"^deploy: ready to start; 5 steps in \d+\.\d\d s$")
+        self.assertRegex(last_line, r"^deploy: ready to start; 3 steps in \d+\.\d\d s$")
         self.assertNoSecrets(result.stdout, result.stderr)
 
     def test_dry_run_applies_nothing(self):
         result = self.deploy("--dry-run")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertRegex(result.stdout, r"\[4/5\] migrate: skipped \(--dry-run\) \(\d+\.\d\d s\)")
+        self.assertRegex(result.stdout, r"\[3/3\] migrate: skipped \(--dry-run\) \(\d+\.\d\d s\)")
         self.assertIn("deploy: dry run passed, nothing applied", result.stdout)
 
     def test_deployment_warnings_stop_the_deploy(self):
         result = self.deploy(SECURE_HSTS_PRELOAD="false")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("security.W021", result.stderr)
-        self.assertRegex(result.stderr, r"\[2/5\] deployment checks: FAILED \(\d+\.\d\d s\)")
+        self.assertRegex(result.stderr, r"\[1/3\] deployment checks: FAILED \(\d+\.\d\d s\)")
         # The steps after the failure are shown as not run, and one line sums it up.
-        for number, name in enumerate(STEPS[2:], start=3):
-            self.assertIn(f"[{number}/5] {name}: not run", result.stdout)
+        for number, name in enumerate(STEPS[1:], start=2):
+            self.assertIn(f"[{number}/3] {name}: not run", result.stdout)
         self.assertRegex(
             result.stderr,
-            r"deploy stopped at 'deployment checks' \(step 2/5\) after \d+\.\d\d s",
+            r"deploy stopped at 'deployment checks' \(step 1/3\) after \d+\.\d\d s",
         )
         self.assertNotIn("ready to start", result.stdout)
 
@@ -100,7 +98,7 @@ class DeployCommandTests(TransactionTestCase):
             self.assertIsInstance(step["seconds"], float)
             self.assertGreaterEqual(step["seconds"], 0)
             self.assertIsInstance(step["detail"], str)
-        self.assertEqual(report["steps"][1]["detail"], "no issues")
+        self.assertEqual(report["steps"][0]["detail"], "no issues")
         self.assertGreaterEqual(
             report["seconds"], sum(s["seconds"] for s in report["steps"]) - 0.01
         )
@@ -111,7 +109,7 @@ class DeployCommandTests(TransactionTestCase):
         self.assertIs(report["dry_run"], True)
         outcomes = {step["name"]: step["outcome"] for step in report["steps"]}
         self.assertEqual(outcomes["migrate"], "skipped")
-        self.assertEqual(outcomes["database answers"], "ok")
+        self.assertEqual(outcomes["migration plan"], "ok")
 
     def test_json_report_of_a_failed_deploy(self):
         code, report, stderr = self.deploy_json(SECURE_HSTS_PRELOAD="false")
@@ -119,8 +117,8 @@ class DeployCommandTests(TransactionTestCase):
         self.assertIs(report["ok"], False)
         self.assertEqual(report["failed_step"], "deployment checks")
         outcomes = [step["outcome"] for step in report["steps"]]
-        self.assertEqual(outcomes, ["ok", "failed", "not run", "not run", "not run"])
-        self.assertIn("security.W021", report["steps"][1]["detail"])
+        self.assertEqual(outcomes, ["failed", "not run", "not run"])
+        self.assertIn("security.W021", report["steps"][0]["detail"])
         self.assertIn("deploy stopped at 'deployment checks'", stderr)
 
     def test_json_report_shows_no_secrets(self):

@@ -109,7 +109,7 @@ class ReadinessWithBrokenDatabaseTests(unittest.TestCase):
         env = production_env(
             DATABASE_URL=f"postgres://postgres@127.0.0.1:{server.port}/hung",
             DATABASE_CONNECT_TIMEOUT="30",
-            HEALTHCHECK_TIMEOUT="1",
+            HEALTH_CHECK_TIMEOUT="1",
         )
         # The connect timeout is far longer than the health timeout, so only the health
         # check's own time limit can produce this answer before the subprocess timeout.

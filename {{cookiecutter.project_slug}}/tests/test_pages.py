@@ -7,7 +7,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpResponse
 from django.test import RequestFactory, SimpleTestCase, TestCase, override_settings
 
-from {{ cookiecutter.project_slug }}.pagecache import PageCacheMiddleware
+from {{ cookiecutter.project_slug }}.page_cache import PageCacheMiddleware
 from {{ cookiecutter.project_slug }}.views import server_error
 
 from .helpers import HEALTHCHECK_HOST, PUBLIC_DOMAIN, edge_headers, fetch, production_env
@@ -91,7 +91,7 @@ class ProductionHeadersTests(unittest.TestCase):
 
 
 class PageCacheTests(SimpleTestCase):
-    """pagecache.py: which answers are kept in memory, and which always go through the stack.
+    """page_cache.py: which answers are kept in memory, and which always go through the stack.
 
     ``render`` stands in for the middleware and views below the page cache and counts calls.
     """

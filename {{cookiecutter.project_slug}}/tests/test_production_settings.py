@@ -126,3 +126,29 @@ class MissingOrBadVariablesTests(unittest.TestCase):
 
     def test_bad_number(self):
         self.assert_stops_with_one_line("DATABASE_CONN_MAX_AGE", DATABASE_CONN_MAX_AGE="forever")
+
+
+class GunicornSettingsTests(unittest.TestCase):
+    """gunicorn.conf.py reads its numbers through the settings' reader, each at least 1."""
+
+    def load(self, **changes):
+        return run_python(["gunicorn.conf.py"], production_env(**changes))
+
+    def test_defaults_load(self):
+        result = self.load()
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_bad_values_stop_with_one_line(self):
+        for name, value in [
+            ("GUNICORN_THREADS", "abc"),
+            ("GUNICORN_THREADS", "0"),
+            ("WEB_CONCURRENCY", "-1"),
+            ("PORT", "http"),
+            ("GUNICORN_TIMEOUT", "0"),
+        ]:
+            with self.subTest(name=name, value=value):
+                result = self.load(**{name: value})
+                self.assertEqual(result.returncode, 1)
+                lines = result.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, result.stderr)
+                self.assertTrue(lines[0].startswith(f"ERROR: {name}="), lines[0])

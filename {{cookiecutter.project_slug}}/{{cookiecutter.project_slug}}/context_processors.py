@@ -4,7 +4,7 @@ from django.conf import settings
 
 
 def site(request):
-    """The site's name and description, for titles and meta tags."""
+    """Return the site's name and description, for titles and meta tags."""
     return {
         "site_name": settings.PROJECT_NAME,
         "site_description": settings.PROJECT_DESCRIPTION,

@@ -71,7 +71,7 @@ class Probe:
         self._running = None
 
     def run(self, timeout, max_age=0.0):
-        """PASSING or FAILING; never raises, never waits longer than ``timeout`` seconds.
+        """Return PASSING or FAILING; never raise, never wait longer than ``timeout`` seconds.
 
         A check that finished at most ``max_age`` seconds ago gives its result again.
         """
@@ -132,7 +132,7 @@ PROBES = [
 @never_cache
 @require_GET
 def readiness(request):
-    """Ready to serve: every dependency answered in time."""
+    """Return 200 when every dependency answered in time, else 503 (readiness)."""
     checks = {
         probe.name: probe.run(settings.HEALTH_CHECK_TIMEOUT, settings.HEALTH_CHECK_MAX_AGE)
         for probe in PROBES
@@ -147,5 +147,5 @@ def readiness(request):
 @never_cache
 @require_GET
 def liveness(request):
-    """The process answers HTTP; nothing outside it is consulted."""
+    """Return 200 while the process answers HTTP; nothing outside it is consulted."""
     return JsonResponse({"status": PASSING})

@@ -7,12 +7,12 @@ from django.views.generic import TemplateView
 
 
 class HomeView(TemplateView):
-    """The landing page. It reads no database, so it stays up while the database is down."""
+    """Show the landing page. It reads no database, so it stays up while the database is down."""
 
     template_name = "home.html"
 
 
 def server_error(request):
-    """The 500 page, rendered without context processors: they may be what failed."""
+    """Return the 500 page, rendered without context processors: they may be what failed."""
     context = {"site_name": settings.PROJECT_NAME, "site_description": ""}
     return HttpResponseServerError(loader.render_to_string("500.html", context))

@@ -38,10 +38,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: answers the landing page from memory, with the headers the middleware below gave
-    # it the first time (see pagecache.py).
-    "{{ cookiecutter.project_slug }}.pagecache.PageCacheMiddleware",
+    # it the first time (see page_cache.py).
+    "{{ cookiecutter.project_slug }}.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "{{ cookiecutter.project_slug }}.middleware.CrossOriginPolicyMiddleware",
+    "{{ cookiecutter.project_slug }}.cross_origin.CrossOriginPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
 {%- if cookiecutter.django_version == "5.2" %}
     "csp.middleware.CSPMiddleware",
@@ -77,7 +77,7 @@ TEMPLATES = [
 
 
 def admin_url():
-    """The admin's path prefix, from DJANGO_ADMIN_URL (default ``admin/``)."""
+    """Return the admin's path prefix, from DJANGO_ADMIN_URL (default ``admin/``)."""
     url = env_str("DJANGO_ADMIN_URL", "admin/")
     if url.startswith("/") or not url.endswith("/") or " " in url:
         raise ConfigurationError(
@@ -93,14 +93,15 @@ ADMIN_URL = admin_url()
 
 
 def database_config(url, *, conn_max_age=60):
-    """Django's DATABASES entry for a database URL.
+    """Return Django's DATABASES entry for a database URL.
 
     For PostgreSQL: connections are reused for ``conn_max_age`` seconds and checked before each
     request that reuses them; connecting and every statement have a time limit, so a database
     that hangs makes requests fail in seconds instead of holding workers until they are killed.
-    Measured against no reuse and psycopg's pool (bench/run.py --compare database,
-    docs/benchmarks.md): reuse answers /health/ about 1.5x as fast as connecting each time, and
-    the pool, with the same check on each use, was no faster by more than the noise.
+    Measured against no reuse and psycopg's pool (the cfmp-railway template's benchmark,
+    docs/benchmarks.md in the template repository): reuse answers /health/ about 1.5x as fast as
+    connecting each time, and the pool, with the same check on each use, was no faster by more
+    than the noise.
     """
     config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.postgresql":
@@ -122,9 +123,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # Health checks: how long /health/ waits for the database (and cache) before answering 503
 
-HEALTH_CHECK_TIMEOUT = env_float("HEALTHCHECK_TIMEOUT", 2.0)
+HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 2.0)
 # ... and how old (seconds) a finished check's result may be to answer again (0: never reused).
-HEALTH_CHECK_MAX_AGE = env_float("HEALTHCHECK_MAX_AGE", 1.0)
+HEALTH_CHECK_MAX_AGE = env_float("HEALTH_CHECK_MAX_AGE", 1.0)
 
 # Passwords
 

@@ -1,19 +1,29 @@
-"""Every environment variable the settings read goes through this module.
+"""Read environment variables: the settings and gunicorn.conf.py read every variable here.
 
-A setting that cannot work is reported as one line that names the variable and says how to fix
-it, and the process stops: a deploy log should never start with a 40-line traceback about a
-KeyError.
+A variable that cannot work is reported as one line that names it and says how to fix it, and
+the process stops: a deploy log should never start with a 40-line traceback about a KeyError.
 """
 
 import os
 import sys
 from urllib.parse import urlsplit
 
-#: Django's own deployment check (security.W009) calls a key weak when it is shorter than this,
-#: has fewer distinct characters than MIN_SECRET_KEY_UNIQUE, or starts with the insecure prefix.
-MIN_SECRET_KEY_LENGTH = 50
-MIN_SECRET_KEY_UNIQUE = 5
-INSECURE_KEY_PREFIX = "django-insecure"
+# The limits of Django's own deployment check (security.W009), so a key it calls weak is refused.
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
+
+#: Variables whose values are secret: masked in what ``manage.py deploy`` prints, and hidden
+#: (with the settings of the same names) in error reports.
+SECRET_VARIABLES = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SENTRY_DSN",
+    "EMAIL_HOST_PASSWORD",
+)
 
 GENERATE_KEY_HINT = (
     'generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
@@ -25,10 +35,10 @@ class ConfigurationError(Exception):
 
 
 def exit_on_configuration_error(start):
-    """Run ``start()``; turn a ConfigurationError into one line on stderr and exit status 1.
+    """Return ``start()``, or exit with status 1 and one line on stderr on a ConfigurationError.
 
-    manage.py, wsgi.py and asgi.py wrap their start-up in this, so a missing variable stops the
-    process with a sentence instead of a traceback.
+    manage.py, wsgi.py, asgi.py and gunicorn.conf.py start up through this, so a missing
+    variable stops the process with a sentence instead of a traceback.
     """
     try:
         return start()
@@ -37,13 +47,13 @@ def exit_on_configuration_error(start):
 
 
 def env_str(name, default=""):
-    """A string variable, stripped; the default when unset or blank."""
+    """Return the variable ``name``, stripped, or ``default`` when it is unset or blank."""
     value = os.environ.get(name, "").strip()
     return value or default
 
 
 def env_bool(name, default):
-    """A yes/no variable: true/false, yes/no, on/off or 1/0 (any case)."""
+    """Return a yes/no variable (true/false, yes/no, on/off or 1/0, any case) as a bool."""
     value = env_str(name).lower()
     if not value:
         return default
@@ -54,13 +64,18 @@ def env_bool(name, default):
     raise ConfigurationError(f"{name}={value!r} is not a yes/no value; use true or false")
 
 
-def env_int(name, default):
-    """A whole-number variable."""
-    return _env_number(name, default, int, "a whole number")
+def env_int(name, default, minimum=None):
+    """Return a whole-number variable; refuse one below ``minimum`` when it is given."""
+    value = _env_number(name, default, int, "a whole number")
+    if minimum is not None and value < minimum:
+        raise ConfigurationError(
+            f"{name}={value!r} must be at least {minimum} (default: {default})"
+        )
+    return value
 
 
 def env_float(name, default):
-    """A decimal variable, such as a sample rate."""
+    """Return a decimal variable, such as a sample rate, as a float."""
     return _env_number(name, default, float, "a number")
 
 
@@ -71,29 +86,29 @@ def _env_number(name, default, parse, kind):
     try:
         return parse(value)
     except ValueError:
-        raise ConfigurationError(f"{name}={value!r} is not {kind}") from None
+        raise ConfigurationError(f"{name}={value!r} is not {kind} (default: {default})") from None
 
 
 def env_list(name):
-    """A comma-separated variable as a list, blanks dropped."""
+    """Return a comma-separated variable as a list, blanks dropped."""
     return [item.strip() for item in env_str(name).split(",") if item.strip()]
 
 
 def secret_key_problem(key):
-    """Why a secret key is unfit for production, or None when it is fine."""
+    """Return why a secret key is unfit for production, or None when it is fine."""
     if not key:
         return "is not set"
-    if key.startswith(INSECURE_KEY_PREFIX):
-        return f"starts with {INSECURE_KEY_PREFIX!r}"
-    if len(key) < MIN_SECRET_KEY_LENGTH:
-        return f"is too short ({len(key)} characters, at least {MIN_SECRET_KEY_LENGTH} needed)"
-    if len(set(key)) < MIN_SECRET_KEY_UNIQUE:
-        return f"has fewer than {MIN_SECRET_KEY_UNIQUE} different characters"
+    if key.startswith(SECRET_KEY_INSECURE_PREFIX):
+        return f"starts with {SECRET_KEY_INSECURE_PREFIX!r}"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"is too short ({len(key)} characters, at least {SECRET_KEY_MIN_LENGTH} needed)"
+    if len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        return f"has fewer than {SECRET_KEY_MIN_UNIQUE_CHARACTERS} different characters"
     return None
 
 
 def require_secret_key():
-    """SECRET_KEY from the environment, refused when Django's deploy check would call it weak."""
+    """Return SECRET_KEY; refuse one that Django's deployment check would call weak."""
     key = os.environ.get("SECRET_KEY", "")
     problem = secret_key_problem(key)
     if problem:
@@ -104,7 +119,7 @@ def require_secret_key():
 
 
 def require_database_url():
-    """DATABASE_URL from the environment: a PostgreSQL URL with a host and a database name."""
+    """Return DATABASE_URL; refuse anything but a PostgreSQL URL with a host and a database."""
     url = env_str("DATABASE_URL")
     fix = "on Railway set it to {% raw %}${{Postgres.DATABASE_URL}}{% endraw %} (a reference to the PostgreSQL service)"
     if not url:

@@ -3,16 +3,20 @@
 It runs between the build and the start of the new release, in a container of its own. Each
 step is shown with its outcome and time, and a last line sums the run up; the first failure
 stops the command with a non-zero exit, and Railway then keeps the previous release serving.
+The production settings have already refused a missing or weak SECRET_KEY and a bad
+DATABASE_URL before the command starts, so the steps check only what nothing else does:
 
-Steps: required variables, ``check --deploy --fail-level WARNING``, the migration plan,
-``migrate`` (skipped with ``--dry-run``), and a last query to confirm the database answers with
-every migration applied.
+- deployment checks: ``check --deploy --fail-level WARNING``, Django's warnings about this
+  configuration (HSTS, cookies, ...), which a start-up does not run;
+- migration plan: the first query to the database, and the migrations about to be applied,
+  listed in the deploy log before anything changes;
+- migrate: applies them (skipped with ``--dry-run``).
 
 ``--json`` prints one JSON document on stdout instead, for CI and scripts::
 
     {"ok": true, "dry_run": false, "seconds": 1.234, "failed_step": null,
-     "steps": [{"name": "required variables", "outcome": "ok", "seconds": 0.0, "detail": "ok"},
-               ...]}
+     "steps": [{"name": "deployment checks", "outcome": "ok", "seconds": 0.41,
+                "detail": "no issues"}, ...]}
 
 ``outcome`` is one of ok, skipped, failed or "not run" (steps after a failure). The report
 never holds a variable's value: secrets that turn up in an error message are masked.
@@ -22,7 +26,6 @@ import contextlib
 import io
 import json
 import logging
-import os
 import re
 import sys
 import time
@@ -34,15 +37,8 @@ from django.core.management.base import BaseCommand, CommandError, SystemCheckEr
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
-REQUIRED_VARIABLES = ("SECRET_KEY", "DATABASE_URL")
-# Variables whose values (and URL passwords) are masked in anything the command prints.
-SECRET_VARIABLES = (
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "SENTRY_DSN",
-    "EMAIL_HOST_PASSWORD",
-)
+from ...settings.environment import SECRET_VARIABLES, env_str
+
 CHECK_ID = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)*\.[CEWI]\d{3}\b")
 
 
@@ -63,10 +59,10 @@ class StepResult:
 
 
 def secret_values():
-    """The values to mask: each secret variable, and the password inside URL-valued ones."""
+    """Return the values to mask: each secret variable, and the password inside URL ones."""
     values = []
     for name in SECRET_VARIABLES:
-        value = os.environ.get(name, "").strip()
+        value = env_str(name)
         if not value:
             continue
         values.append(value)
@@ -78,7 +74,7 @@ def secret_values():
 
 
 def redact(text):
-    """``text`` on one line, with every secret value replaced by ***."""
+    """Return ``text`` on one line, with every secret value replaced by ***."""
     text = " ".join(str(text).split())
     for value in secret_values():
         text = text.replace(value, "***")
@@ -87,7 +83,7 @@ def redact(text):
 
 @contextlib.contextmanager
 def logs_to_stderr():
-    """Send log handlers that write to stdout to stderr for a while: --json owns stdout."""
+    """Point the log handlers that write to stdout at stderr for a while: --json owns stdout."""
     moved = []
     for logger in [logging.getLogger(), *logging.root.manager.loggerDict.values()]:
         for handler in getattr(logger, "handlers", []):
@@ -104,9 +100,7 @@ def logs_to_stderr():
 
 
 class Command(BaseCommand):
-    help = (
-        "Pre-deploy step: check the configuration, show and apply migrations, verify the database."
-    )
+    help = "Pre-deploy step: Django's deployment checks, then show and apply the migrations."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -127,11 +121,9 @@ class Command(BaseCommand):
         self.step_out = io.StringIO() if self.as_json else self.stdout
         self.step_err = io.StringIO() if self.as_json else self.stderr
         steps = [
-            ("required variables", self.check_variables),
             ("deployment checks", self.check_deploy),
             ("migration plan", self.show_plan),
             ("migrate", self.skip_migrate if dry_run else self.migrate),
-            ("database answers", self.verify_database),
         ]
         started = time.monotonic()
         with logs_to_stderr() if self.as_json else contextlib.nullcontext():
@@ -186,7 +178,7 @@ class Command(BaseCommand):
         return results
 
     def say(self, line, success=False, error=False):
-        """A progress line, in text mode only."""
+        """Write a progress line, in text mode only."""
         if self.as_json:
             return
         if error:
@@ -196,6 +188,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def report(results, dry_run, total, failed):
+        """Return the --json report of a run."""
         return json.dumps(
             {
                 "ok": failed is None,
@@ -209,13 +202,8 @@ class Command(BaseCommand):
 
     # ---------------------------------------------------------------- the steps
 
-    def check_variables(self, **options):
-        missing = [name for name in REQUIRED_VARIABLES if not os.environ.get(name, "").strip()]
-        if missing:
-            raise StepFailed(f"not set: {', '.join(missing)} (set them in the service's variables)")
-        return "ok"
-
     def check_deploy(self, **options):
+        """Run Django's deployment checks; fail on any warning."""
         try:
             call_command(
                 "check",
@@ -235,6 +223,7 @@ class Command(BaseCommand):
         return "no issues"
 
     def show_plan(self, **options):
+        """List the migrations to apply, reading their state from the database."""
         try:
             executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
             plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -246,6 +235,7 @@ class Command(BaseCommand):
         return f"{len(plan)} to apply" if plan else "nothing to apply"
 
     def migrate(self, **options):
+        """Apply the migrations."""
         try:
             call_command("migrate", interactive=False, verbosity=1, stdout=self.step_out)
         except Exception as error:
@@ -254,17 +244,3 @@ class Command(BaseCommand):
 
     def skip_migrate(self, **options):
         raise StepSkipped("--dry-run")
-
-    def verify_database(self, dry_run=False, **options):
-        connection = connections[DEFAULT_DB_ALIAS]
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-                cursor.fetchone()
-            executor = MigrationExecutor(connection)
-            pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-        except Exception as error:
-            raise StepFailed(f"the database did not answer: {type(error).__name__}") from None
-        if pending and not dry_run:
-            raise StepFailed(f"{len(pending)} migrations are still unapplied")
-        return "ok"

@@ -13,7 +13,8 @@ all its headers, to later requests that could not get a different answer:
 So a page that later shows something per visitor stops being kept by itself. The copy lives in
 each worker's memory until the worker restarts, and every deploy starts new workers, so a new
 release never serves an old page. Off when DEBUG is on, so template edits show at once.
-Measured with bench/run.py (docs/benchmarks.md): this is what makes ``/`` cheap.
+Measured by the cfmp-railway template's benchmark (docs/benchmarks.md in the template repository,
+whose address .cruft.json records): this is what makes ``/`` cheap.
 """
 
 from django.conf import settings
@@ -48,7 +49,7 @@ class PageCacheMiddleware:
 
     @staticmethod
     def key(request):
-        """(host, path) when the request may be answered from memory, else None."""
+        """Return (host, path) when the request may be answered from memory, else None."""
         if (
             request.method != "GET"
             or request.path_info not in CACHED_PATHS
@@ -63,6 +64,7 @@ class PageCacheMiddleware:
 
     @staticmethod
     def can_keep(response):
+        """Return True when ``response`` may be sent again to every later visitor."""
         cache_control = response.get("Cache-Control", "").lower()
         return (
             response.status_code == 200

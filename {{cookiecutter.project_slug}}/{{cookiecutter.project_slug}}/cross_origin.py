@@ -12,7 +12,7 @@ from django.conf import settings
 
 
 class CrossOriginPolicyMiddleware:
-    """Adds CORP and COEP to every response that does not set them itself."""
+    """Add CORP and COEP to every response that does not set them itself."""
 
     def __init__(self, get_response):
         self.get_response = get_response
