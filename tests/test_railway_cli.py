@@ -11,8 +11,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import python_for
+
 from tests.support.railway_cli import EvaluationError, evaluate, graph_from, planned_deletions
+from tests.support.venvs import python_for
 
 HEADER = "from railway_sdk import define_railway, preserve, project, service\n"
 

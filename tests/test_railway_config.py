@@ -25,8 +25,9 @@ from tests.support.combinations import (
     answer,
     expected_slug,
 )
-from tests.support.railway_cli import domain_refusals, evaluate, is_preserved
+from tests.support.railway_cli import domain_refusals, is_preserved
 from tests.support.railway_config import graph_of
+from tests.support.venvs import build_venv, python_for
 
 IAC_COMBINATIONS = [c for c in COMBINATIONS if answer(c.answers, "railway_config") == "iac"]
 TOML_COMBINATIONS = [c for c in COMBINATIONS if answer(c.answers, "railway_config") != "iac"]
@@ -336,10 +337,8 @@ def injected_by_railway(name: str) -> bool:
 
 def production_reads(project: Path, answers: dict[str, Any]) -> dict[str, Any]:
     """Return what the production site reads from the environment and the hosts it allows."""
-    from conftest import python_for, site_venv
-
     python, _ = python_for(answer(answers, "python_version"))
-    venv_python = site_venv(project, python)
+    venv_python = build_venv(project, python)
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/root"),
