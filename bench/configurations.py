@@ -142,7 +142,7 @@ def site_gunicorn_settings(site_dir: Path, python: Path, env: dict[str, str]) ->
     settings package, which imports Django.
     """
     script = (
-        "import json, runpy, sys; sys.path.insert(0, '.'); v = runpy.run_path('gunicorn.conf.py');"
+        "import json, runpy; v = runpy.run_path('gunicorn.conf.py');"
         " print(json.dumps({k: v.get(k) for k in ('workers', 'worker_class', 'threads')}))"
     )
     proc = subprocess.run(

@@ -309,7 +309,6 @@ class RecordingEnviron(dict):
 
 
 os.environ = RecordingEnviron(os.environ)
-sys.path.insert(0, root)
 import django
 from django.conf import settings
 
