@@ -253,6 +253,8 @@ def next_steps(answers, env_written):
         extras.append("SENTRY_DSN (Sentry)")
     if answers.get("email_backend") == "smtp":
         extras.append("EMAIL_HOST, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, DEFAULT_FROM_EMAIL (SMTP)")
+    if answers.get("email_backend") == "api":
+        extras.append("EMAIL_PROVIDER, EMAIL_API_KEY, DEFAULT_FROM_EMAIL (e-mail API)")
     if extras:
         lines.append("       optional variables: " + "; ".join(extras))
     lines.append(

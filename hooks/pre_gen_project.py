@@ -31,7 +31,7 @@ SUPPORTED_PYTHON = {
 }
 
 RAILWAY_CONFIGS = ("iac", "railway.toml")
-EMAIL_BACKENDS = ("console", "smtp")
+EMAIL_BACKENDS = ("console", "smtp", "api")
 LICENSES = ("MIT", "BSD-3-Clause", "Proprietary")
 
 # Package names the slug must not take: they would shadow a dependency, a tool or a
@@ -414,7 +414,7 @@ def validate_use_redis(answers):
 
 
 def validate_email_backend(answers):
-    """email_backend: "console" or "smtp"."""
+    """email_backend: "console", "smtp" or "api"."""
     check_choice("email_backend", answers.get("email_backend"), EMAIL_BACKENDS)
 
 

@@ -66,7 +66,8 @@ class DjangoLine:
 
 DJANGO_LINES: dict[str, DjangoLine] = {
     # 5.2 has no Content-Security-Policy support of its own: django-csp provides the header.
-    "5.2": DjangoLine("3.10", "Django==5.2.*", ("django-csp>=4,<5",)),
+    # django-tasks is the backport of 6.x's django.tasks that django-tasks-db runs on.
+    "5.2": DjangoLine("3.10", "Django==5.2.*", ("django-csp>=4,<5", "django-tasks")),
     # 6.x has it built in (SECURE_CSP and its middleware), so no django-csp.
     "6.1": DjangoLine("3.12", "Django==6.1.*"),
 }
@@ -78,6 +79,8 @@ BASE_REQUIREMENTS = [
     "whitenoise[brotli]",
     "dj-database-url",
 ]
+# Mail through an e-mail service's HTTPS API, and the database-backed task queue that sends it.
+MAIL_AND_TASK_REQUIREMENTS = ["django-anymail", "django-tasks-db"]
 SENTRY_REQUIREMENTS = ["sentry-sdk[django]"]
 REDIS_REQUIREMENTS = ["redis"]
 
@@ -117,7 +120,8 @@ def normalize(name: str) -> str:
 
 
 def production_requirements(line: str, use_sentry: bool, use_redis: bool) -> list[str]:
-    reqs = [DJANGO_LINES[line].spec, *BASE_REQUIREMENTS, *DJANGO_LINES[line].extra]
+    reqs = [DJANGO_LINES[line].spec, *BASE_REQUIREMENTS, *MAIL_AND_TASK_REQUIREMENTS]
+    reqs += DJANGO_LINES[line].extra
     if use_sentry:
         reqs += SENTRY_REQUIREMENTS
     if use_redis:
@@ -368,6 +372,7 @@ def check_rendered(prod_template: str, dev_template: str) -> None:
             names = [normalize(re.split(r"[=; ]", r, maxsplit=1)[0]) for r in reqs]
             if name == "requirements.txt":
                 expect = {"django", "gunicorn", "psycopg", "whitenoise", "dj-database-url"}
+                expect |= {normalize(r) for r in MAIL_AND_TASK_REQUIREMENTS}
                 expect |= {normalize(re.split(r"[<>=]", r)[0]) for r in DJANGO_LINES[line].extra}
                 expect |= {"sentry-sdk"} if use_sentry else set()
                 expect |= {"redis"} if use_redis else set()

@@ -31,6 +31,7 @@ COMBINATIONS: list[Combination] = [
         "no-sentry-smtp-proprietary",
         {"use_sentry": False, "email_backend": "smtp", "license": "Proprietary"},
     ),
+    Combination("api-mail", {"email_backend": "api"}),
     Combination(
         "custom-domain-py310-bsd",
         {

@@ -10,6 +10,9 @@ Railway"):
     python -c "import secrets; print(secrets.token_urlsafe(50))" | railway variable set SECRET_KEY --stdin --service {{ cookiecutter.railway_service_name }}
     railway up --ci --service {{ cookiecutter.railway_service_name }}   # the first deploy, with SECRET_KEY already set
 
+The task worker (the "worker" service, which sends the mail) deploys the same way once it has
+the same SECRET_KEY (README, "Task worker").
+
 What this file leaves out, on purpose:
 
 - A source. The service deploys only what `railway up` uploads (the GitHub workflow after the
@@ -30,6 +33,8 @@ from railway_sdk import define_railway, postgres, preserve, project, {% if cooki
 
 PROJECT_NAME = {{ cookiecutter.project_name|python_string }}
 SERVICE_NAME = "{{ cookiecutter.railway_service_name }}"
+# The task worker: the same image and variables, its own start command (it sends the mail).
+WORKER_SERVICE_NAME = "worker"
 {%- if cookiecutter.custom_domain %}
 # The port gunicorn listens on, and the one `railway domain {{ cookiecutter.custom_domain }} --port 8080` targets.
 APP_PORT = 8080
@@ -43,6 +48,9 @@ BUILD_COMMAND = f"python manage.py collectstatic --noinput --settings={PRODUCTIO
 PRE_DEPLOY_COMMAND = f"python manage.py deploy --settings={PRODUCTION_SETTINGS}"
 # Start: gunicorn reads PORT, WEB_CONCURRENCY, GUNICORN_THREADS, ... in gunicorn.conf.py.
 START_COMMAND = "gunicorn --config gunicorn.conf.py"
+# The worker's start command: runs queued tasks until SIGTERM (it serves no HTTP, so it has no
+# healthcheck path: Railway counts its deployment live once the process has started).
+WORKER_START_COMMAND = f"python manage.py worker --settings={PRODUCTION_SETTINGS}"
 # A new deployment gets traffic only once this path answers 200.
 HEALTHCHECK_PATH = "/health/"
 # Seconds Railway keeps probing a new deployment before it calls the deploy failed (Railway's
@@ -70,6 +78,10 @@ OPTIONAL_VARIABLES = (
     "GUNICORN_THREADS",
     "GUNICORN_TIMEOUT",
     "GUNICORN_LOG_LEVEL",
+    "WORKER_INTERVAL",
+    "WORKER_MIGRATION_WAIT",
+    "TASK_RUNNING_TIMEOUT",
+    "EMAIL_TIMEOUT",
 {%- if cookiecutter.use_sentry %}
     "SENTRY_DSN",
     "SENTRY_TRACES_SAMPLE_RATE",
@@ -80,13 +92,17 @@ OPTIONAL_VARIABLES = (
     "EMAIL_HOST_USER",
     "EMAIL_HOST_PASSWORD",
     "EMAIL_USE_TLS",
+{%- elif cookiecutter.email_backend == "api" %}
+    "EMAIL_PROVIDER",
+    "EMAIL_API_KEY",
+    "EMAIL_API_URL",
 {%- endif %}
 )
 
 
 @define_railway
 def main(ctx=None):
-    """Return the project: PostgreSQL{% if cookiecutter.use_redis %}, Redis{% endif %} and the web service, for every environment."""
+    """Return the project: PostgreSQL{% if cookiecutter.use_redis %}, Redis{% endif %}, the web service and the task worker, for every environment."""
     db = postgres("Postgres")
 {%- if cookiecutter.use_redis %}
     cache = redis("Redis")
@@ -120,4 +136,17 @@ def main(ctx=None):
         env=env,
     )
 
-    return project(PROJECT_NAME, resources=[db, {% if cookiecutter.use_redis %}cache, {% endif %}web])
+    # No pre-deploy (the web service migrates; the worker waits for it), no healthcheck, no
+    # domain. Like web it has no source: `railway up --service worker` deploys it.
+    worker = service(
+        WORKER_SERVICE_NAME,
+        build=BUILD_COMMAND,
+        start=WORKER_START_COMMAND,
+        deploy={
+            "restartPolicyType": RESTART_POLICY_TYPE,
+            "restartPolicyMaxRetries": RESTART_POLICY_MAX_RETRIES,
+        },
+        env=dict(env),
+    )
+
+    return project(PROJECT_NAME, resources=[db, {% if cookiecutter.use_redis %}cache, {% endif %}web, worker])

@@ -15,9 +15,10 @@ STEPS = [
     "deployment checks",
     "migration plan",
     "migrate",
+    "mail",
 ]
-# "[1/3] deployment checks: no issues (0.41 s)"
-STEP_LINE = re.compile(r"^\[(\d)/3\] (.+?): (.+) \((\d+\.\d\d) s\)$", re.MULTILINE)
+# "[1/4] deployment checks: no issues (0.41 s)"
+STEP_LINE = re.compile(r"^\[(\d)/4\] (.+?): (.+) \((\d+\.\d\d) s\)$", re.MULTILINE)
 
 
 @unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL")
@@ -51,29 +52,31 @@ class DeployCommandTests(TransactionTestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         lines = STEP_LINE.findall(result.stdout)
         self.assertEqual([name for _, name, _, _ in lines], STEPS)
-        self.assertEqual([int(number) for number, _, _, _ in lines], [1, 2, 3])
-        self.assertIn("[3/3] migrate: done (", result.stdout)
+        self.assertEqual([int(number) for number, _, _, _ in lines], [1, 2, 3, 4])
+        self.assertIn("[3/4] migrate: done (", result.stdout)
+        # No mail service configured: the deploy goes on, and says so.
+        self.assertIn("[4/4] mail: skipped (mail is not configured: ", result.stdout)
         last_line = result.stdout.strip().splitlines()[-1]
-        self.assertRegex(last_line, r"^deploy: ready to start; 3 steps in \d+\.\d\d s$")
+        self.assertRegex(last_line, r"^deploy: ready to start; 4 steps in \d+\.\d\d s$")
         self.assertNoSecrets(result.stdout, result.stderr)
 
     def test_dry_run_applies_nothing(self):
         result = self.deploy("--dry-run")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertRegex(result.stdout, r"\[3/3\] migrate: skipped \(--dry-run\) \(\d+\.\d\d s\)")
+        self.assertRegex(result.stdout, r"\[3/4\] migrate: skipped \(--dry-run\) \(\d+\.\d\d s\)")
         self.assertIn("deploy: dry run passed, nothing applied", result.stdout)
 
     def test_deployment_warnings_stop_the_deploy(self):
         result = self.deploy(SECURE_HSTS_PRELOAD="false")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("security.W021", result.stderr)
-        self.assertRegex(result.stderr, r"\[1/3\] deployment checks: FAILED \(\d+\.\d\d s\)")
+        self.assertRegex(result.stderr, r"\[1/4\] deployment checks: FAILED \(\d+\.\d\d s\)")
         # The steps after the failure are shown as not run, and one line sums it up.
         for number, name in enumerate(STEPS[1:], start=2):
-            self.assertIn(f"[{number}/3] {name}: not run", result.stdout)
+            self.assertIn(f"[{number}/4] {name}: not run", result.stdout)
         self.assertRegex(
             result.stderr,
-            r"deploy stopped at 'deployment checks' \(step 1/3\) after \d+\.\d\d s",
+            r"deploy stopped at 'deployment checks' \(step 1/4\) after \d+\.\d\d s",
         )
         self.assertNotIn("ready to start", result.stdout)
 
@@ -94,7 +97,8 @@ class DeployCommandTests(TransactionTestCase):
         self.assertEqual([step["name"] for step in report["steps"]], STEPS)
         for step in report["steps"]:
             self.assertEqual(set(step), {"name", "outcome", "seconds", "detail"})
-            self.assertEqual(step["outcome"], "ok", step)
+            expected = "skipped" if step["name"] == "mail" else "ok"
+            self.assertEqual(step["outcome"], expected, step)
             self.assertIsInstance(step["seconds"], float)
             self.assertGreaterEqual(step["seconds"], 0)
             self.assertIsInstance(step["detail"], str)
@@ -117,7 +121,7 @@ class DeployCommandTests(TransactionTestCase):
         self.assertIs(report["ok"], False)
         self.assertEqual(report["failed_step"], "deployment checks")
         outcomes = [step["outcome"] for step in report["steps"]]
-        self.assertEqual(outcomes, ["failed", "not run", "not run"])
+        self.assertEqual(outcomes, ["failed", "not run", "not run", "not run"])
         self.assertIn("security.W021", report["steps"][0]["detail"])
         self.assertIn("deploy stopped at 'deployment checks'", stderr)
 

@@ -1,7 +1,12 @@
-"""URLs: the landing page, the health checks and the admin (at DJANGO_ADMIN_URL)."""
+"""URLs: the landing page, the health checks and the admin (at DJANGO_ADMIN_URL).
+
+The admin's login page offers a password reset (Django's own views and the admin's templates):
+the mail with the link is queued as a task and sent by the worker.
+"""
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import health, views
@@ -15,6 +20,26 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("health/", health.readiness, name="health"),
     path("health/live/", health.liveness, name="health-live"),
+    path(
+        f"{settings.ADMIN_URL}password_reset/",
+        auth_views.PasswordResetView.as_view(),
+        name="admin_password_reset",
+    ),
+    path(
+        f"{settings.ADMIN_URL}password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

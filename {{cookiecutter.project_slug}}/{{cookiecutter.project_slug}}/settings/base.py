@@ -32,7 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
 {%- if cookiecutter.django_version == "5.2" %}
     "csp",
+    "django_tasks",
 {%- endif %}
+    "django_tasks_db",
     "{{ cookiecutter.project_slug }}",
 ]
 
@@ -186,9 +188,26 @@ CONTENT_SECURITY_POLICY = {"DIRECTIVES": CONTENT_SECURITY_POLICY_DIRECTIVES}
 SECURE_CSP = CONTENT_SECURITY_POLICY_DIRECTIVES
 {%- endif %}
 
-# E-mail: written to the log unless a mail server is configured (see production)
+# Background tasks: Django's tasks interface ({% if cookiecutter.django_version == "5.2" %}the django-tasks backport of 6.x's django.tasks{% else %}django.tasks{% endif %}), queued
+# in PostgreSQL by django-tasks-db and run by the worker service (manage.py worker).
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Seconds the worker waits between looks at an empty queue.
+WORKER_INTERVAL = env_float("WORKER_INTERVAL", 1.0)
+# A task still RUNNING this many seconds after it started is taken to belong to a worker that
+# was killed (SIGKILL, out of memory): the next worker to start puts it back in the queue.
+TASK_RUNNING_TIMEOUT = env_int("TASK_RUNNING_TIMEOUT", 900, minimum=1)
+# Seconds a starting worker waits for the web service's pre-deploy step to apply migrations.
+WORKER_MIGRATION_WAIT = env_int("WORKER_MIGRATION_WAIT", 300, minimum=0)
+
+# E-mail: a request never talks to a mail server. EMAIL_BACKEND queues each message as a task
+# (mail.py); the worker sends it through MAIL_DELIVERY_BACKEND, which writes it to the log
+# unless production configures a way out.
+
+EMAIL_BACKEND = "{{ cookiecutter.project_slug }}.mail.TaskEmailBackend"
+MAIL_DELIVERY_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Seconds one delivery attempt may take (SMTP or the e-mail API) before it fails.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str(
     "DEFAULT_FROM_EMAIL",
     {{ cookiecutter.author_email|python_string }},
@@ -229,5 +248,13 @@ LOGGING = {
         # for each 503 of /health/. Errors reach the log once, through the root handler.
         "django": {"handlers": [], "level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
+        # The task queue's own records (a task started, finished, failed) go to the log only:
+        # mailing a failed task's error would queue another task, which could fail in turn.
+        "{% if cookiecutter.django_version == "5.2" %}django_tasks{% else %}django.tasks{% endif %}": {
+            "handlers": ["stdout"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "django_tasks_db": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
     },
 }

@@ -23,6 +23,7 @@ SECRET_VARIABLES = (
     "REDIS_URL",
     "SENTRY_DSN",
     "EMAIL_HOST_PASSWORD",
+    "EMAIL_API_KEY",
 )
 
 GENERATE_KEY_HINT = (
@@ -92,6 +93,55 @@ def _env_number(name, default, parse, kind):
 def env_list(name):
     """Return a comma-separated variable as a list, blanks dropped."""
     return [item.strip() for item in env_str(name).split(",") if item.strip()]
+
+
+{%- if cookiecutter.email_backend == "api" %}
+
+
+#: The e-mail APIs EMAIL_PROVIDER may name (the first is the default): django-anymail's backend
+#: for each, and the names of its API key and API URL settings in ANYMAIL.
+EMAIL_PROVIDERS = {
+    "resend": ("anymail.backends.resend.EmailBackend", "RESEND_API_KEY", "RESEND_API_URL"),
+    "postmark": (
+        "anymail.backends.postmark.EmailBackend",
+        "POSTMARK_SERVER_TOKEN",
+        "POSTMARK_API_URL",
+    ),
+    "mailgun": ("anymail.backends.mailgun.EmailBackend", "MAILGUN_API_KEY", "MAILGUN_API_URL"),
+    "brevo": ("anymail.backends.brevo.EmailBackend", "BREVO_API_KEY", "BREVO_API_URL"),
+}
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def email_provider():
+    """Return EMAIL_PROVIDER in lower case (default: the first of EMAIL_PROVIDERS)."""
+    default = next(iter(EMAIL_PROVIDERS))
+    provider = env_str("EMAIL_PROVIDER", default).lower()
+    if provider not in EMAIL_PROVIDERS:
+        choices = ", ".join(EMAIL_PROVIDERS)
+        raise ConfigurationError(
+            f"EMAIL_PROVIDER={provider!r} is not supported: use one of {choices} (default: {default})"
+        )
+    return provider
+
+
+def env_api_url(name):
+    """Return an API base URL, or "" when unset: https, or http only to this machine (tests)."""
+    url = env_str(name)
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigurationError(f"{name}={url!r} is not a valid URL") from None
+    local = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+    if not parts.hostname or not (parts.scheme == "https" or local):
+        raise ConfigurationError(
+            f"{name}={url!r} must be an https:// URL (plain http only to 127.0.0.1 or localhost)"
+        )
+    return url
+{%- endif %}
 
 
 def secret_key_problem(key):

@@ -30,3 +30,10 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 DATABASES = {
     "default": database_config(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")),
 }
+
+# Tasks run at once, inside runserver, so mail shows up in its console without a worker.
+TASKS = {
+    "default": {
+        "BACKEND": "{% if cookiecutter.django_version == "5.2" %}django_tasks{% else %}django.tasks{% endif %}.backends.immediate.ImmediateBackend",
+    },
+}

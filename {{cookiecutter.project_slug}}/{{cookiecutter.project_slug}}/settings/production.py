@@ -8,6 +8,11 @@ optional. DEBUG is off and no variable can turn it on.
 from .base import *  # noqa: F403
 from .base import database_config
 from .environment import (
+{%- if cookiecutter.email_backend == "api" %}
+    EMAIL_PROVIDERS,
+    email_provider,
+    env_api_url,
+{%- endif %}
     env_bool,
 {%- if cookiecutter.use_sentry %}
     env_float,
@@ -90,23 +95,43 @@ if REDIS_URL:
     }
 {%- endif %}
 
-# E-mail
-{%- if cookiecutter.email_backend == "smtp" %}
-# Sent through SMTP once EMAIL_HOST is set; until then written to the log, so the first deploy
-# does not depend on a mail server.
+# E-mail: requests queue mail as tasks (base); the worker delivers it through
+# MAIL_DELIVERY_BACKEND. Until the way out is configured, mail is written to the log, so the first
+# deploy needs no mail service, and `manage.py deploy` says mail is not configured.
+{%- if cookiecutter.email_backend == "api" %}
+# An e-mail service's HTTPS API (django-anymail): the one way out on every Railway plan, since
+# Railway opens SMTP only from the Pro plan up.
+
+EMAIL_PROVIDER = email_provider()
+EMAIL_API_KEY = env_str("EMAIL_API_KEY")
+MAIL_SETUP_HINT = f"set EMAIL_API_KEY to your {EMAIL_PROVIDER.title()} API key"
+if EMAIL_API_KEY:
+    MAIL_DELIVERY_BACKEND, key_setting, url_setting = EMAIL_PROVIDERS[EMAIL_PROVIDER]
+    ANYMAIL = {key_setting: EMAIL_API_KEY, "REQUESTS_TIMEOUT": EMAIL_TIMEOUT}  # noqa: F405
+    EMAIL_API_URL = env_api_url("EMAIL_API_URL")
+    if EMAIL_API_URL:
+        ANYMAIL[url_setting] = EMAIL_API_URL
+    # Server errors are also mailed to ADMINS (with no local values: see errors.py).
+    LOGGING["loggers"]["django"]["handlers"] = ["mail_admins"]  # noqa: F405
+{%- elif cookiecutter.email_backend == "smtp" %}
+# SMTP, once EMAIL_HOST is set. Railway opens SMTP only from the Pro plan up: on Free, Trial and
+# Hobby every attempt times out (choose the e-mail API instead).
 
 EMAIL_HOST = env_str("EMAIL_HOST")
+MAIL_SETUP_HINT = "set EMAIL_HOST (SMTP works on Railway's Pro plan and above only)"
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    MAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-    EMAIL_TIMEOUT = 10
     # Server errors are also mailed to ADMINS (with no local values: see errors.py).
     LOGGING["loggers"]["django"]["handlers"] = ["mail_admins"]  # noqa: F405
 {%- else %}
-# Written to the log (the console backend from base); choose SMTP by changing EMAIL_BACKEND.
+# The console choice: mail is written to the worker's log. To send it, set MAIL_DELIVERY_BACKEND
+# here (the template's "api" choice shows how).
+
+MAIL_SETUP_HINT = "this site was generated with the console e-mail choice"
 {%- endif %}
 
 {%- if cookiecutter.use_sentry %}

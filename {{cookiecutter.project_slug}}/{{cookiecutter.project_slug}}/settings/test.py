@@ -22,4 +22,11 @@ DATABASES = {
 # Fast hashing: the tests create users, and real hashing would dominate their run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run at once, in the test's process; mail is queued as in production and delivered
+# into django.core.mail.outbox.
+TASKS = {
+    "default": {
+        "BACKEND": "{% if cookiecutter.django_version == "5.2" %}django_tasks{% else %}django.tasks{% endif %}.backends.immediate.ImmediateBackend",
+    },
+}
+MAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

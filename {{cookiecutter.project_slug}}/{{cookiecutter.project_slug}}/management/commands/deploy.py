@@ -10,7 +10,9 @@ DATABASE_URL before the command starts, so the steps check only what nothing els
   configuration (HSTS, cookies, ...), which a start-up does not run;
 - migration plan: the first query to the database, and the migrations about to be applied,
   listed in the deploy log before anything changes;
-- migrate: applies them (skipped with ``--dry-run``).
+- migrate: applies them (skipped with ``--dry-run``);
+- mail: where the worker sends mail; "skipped" with "mail is not configured" and what to set
+  while it only writes mail to the log (a deploy without a mail service still goes live).
 
 ``--json`` prints one JSON document on stdout instead, for CI and scripts::
 
@@ -32,6 +34,7 @@ import time
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, SystemCheckError
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -124,6 +127,7 @@ class Command(BaseCommand):
             ("deployment checks", self.check_deploy),
             ("migration plan", self.show_plan),
             ("migrate", self.skip_migrate if dry_run else self.migrate),
+            ("mail", self.check_mail),
         ]
         started = time.monotonic()
         with logs_to_stderr() if self.as_json else contextlib.nullcontext():
@@ -241,6 +245,15 @@ class Command(BaseCommand):
         except Exception as error:
             raise StepFailed(f"migrate failed: {type(error).__name__}: {error}") from None
         return "done"
+
+    def check_mail(self, **options):
+        """Say how the worker sends mail; skip, saying so, while mail only goes to the log."""
+        backend = settings.MAIL_DELIVERY_BACKEND
+        if backend == "django.core.mail.backends.console.EmailBackend":
+            raise StepSkipped(
+                f"mail is not configured: mail is written to the log; {settings.MAIL_SETUP_HINT}"
+            )
+        return f"mail is sent through {backend}"
 
     def skip_migrate(self, **options):
         raise StepSkipped("--dry-run")
