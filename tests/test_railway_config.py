@@ -325,6 +325,7 @@ print(json.dumps({
 OPTIONAL_BRANCHES = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_HOST": "smtp.invalid",
+    "EMAIL_API_KEY": "unused",
     "SENTRY_DSN": "https://public@127.0.0.1:9/1",
 }
 
