@@ -32,6 +32,9 @@ SUPPORTED_PYTHON = {
 
 RAILWAY_CONFIGS = ("iac", "railway.toml")
 EMAIL_BACKENDS = ("console", "smtp", "api")
+# The names of the project's other services in .railway/railway.py (the task worker), which the
+# web service cannot take.
+RESERVED_SERVICE_NAMES = ("worker",)
 LICENSES = ("MIT", "BSD-3-Clause", "Proprietary")
 
 # Package names the slug must not take: they would shadow a dependency, a tool or a
@@ -341,6 +344,12 @@ def validate_railway_service_name(answers):
             value,
             "a Railway service name is 1-32 lowercase letters, digits and hyphens, "
             "not starting or ending with a hyphen, e.g. 'web'",
+        )
+    if value in RESERVED_SERVICE_NAMES:
+        raise InvalidAnswer(
+            "railway_service_name",
+            value,
+            f"'{value}' is the task worker's service name; choose another, e.g. 'web'",
         )
 
 

@@ -107,6 +107,7 @@ REJECTED = [
     ("service-uppercase", "railway_service_name", "Web"),
     ("service-leading-hyphen", "railway_service_name", "-web"),
     ("service-too-long", "railway_service_name", "w" * 33),
+    ("service-is-the-worker", "railway_service_name", "worker"),
     ("branches-empty", "deploy_branches", ""),
     ("branch-space", "deploy_branches", "main,my branch"),
     ("branch-dotdot", "deploy_branches", "main,release..1"),

@@ -425,9 +425,10 @@ def workflow(project: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=ids(COMBINATIONS))
 def test_one_deploy_per_push(combination, get_baked):
-    """A push deploys once: through the workflow's one `railway up --ci`, after the tests, in a
-    job with a timeout (a replaced deployment never ends the wait); and the IaC service has no
-    source Railway could autodeploy from. The tests run on Railway's PostgreSQL, 18."""
+    """A push deploys each service once: through the workflow's `railway up --ci` for web, then
+    one for the task worker, after the tests, in a job with a timeout (a replaced deployment
+    never ends the wait); and the IaC service has no source Railway could autodeploy from. The
+    tests run on Railway's PostgreSQL, 18."""
     project = get_baked(combination.id)
     jobs = workflow(project)["jobs"]
     uploads = [
@@ -436,11 +437,13 @@ def test_one_deploy_per_push(combination, get_baked):
         for step in job.get("steps", [])
         if "railway up" in step.get("run", "")
     ]
-    assert len(uploads) == 1, uploads
-    job_name, command = uploads[0]
+    assert len(uploads) == 2, uploads
+    (job_name, command), (worker_job, worker_command) = uploads
     assert command.split() == [
         "railway", "up", "--ci", "--service", answer(combination.answers, "railway_service_name")
     ]  # fmt: skip
+    assert worker_job == job_name
+    assert worker_command.split() == ["railway", "up", "--ci", "--service", "worker"]
     job = jobs[job_name]
     assert job.get("needs") == "test"
     assert 0 < job.get("timeout-minutes", 0) <= 30
