@@ -204,9 +204,12 @@ def next_steps(answers, env_written):
     ]
     if answers["railway_config"] == "iac":
         if redis:
-            created = f"creates the {service} service, PostgreSQL and Redis; nothing deploys yet"
+            created = (
+                f"creates the {service} service, the worker, PostgreSQL and Redis;"
+                " nothing deploys yet"
+            )
         else:
-            created = f"creates the {service} service and PostgreSQL; nothing deploys yet"
+            created = f"creates the {service} service, the worker and PostgreSQL; nothing deploys yet"
         lines += [
             command("pip install railway-sdk==0.7.0", "the CLI runs .railway/railway.py with it"),
             command("railway login"),
@@ -248,6 +251,10 @@ def next_steps(answers, env_written):
             "       Disconnect the GitHub repository in the service's settings: the workflow"
             " deploys each push with railway up (README, \"One deploy per push\")."
         )
+    lines.append(
+        "       The task worker sends the mail: give the worker service the same variables and"
+        " deploy it with railway up (README, \"Mail and the task worker\")."
+    )
     extras = []
     if answers.get("use_sentry") is True:
         extras.append("SENTRY_DSN (Sentry)")

@@ -32,6 +32,8 @@ COMBINATION = "api-mail"
 WORKER = "worker"
 #: Seconds one delivery attempt may take (EMAIL_TIMEOUT): short, so "no answer" fails fast.
 EMAIL_TIMEOUT = 2
+#: EMAIL_TIMEOUT's default, as the site's README documents it.
+DEFAULT_EMAIL_TIMEOUT = 10
 #: How long a test waits for something the worker does (well above every figure measured).
 PATIENCE = 30.0
 
@@ -219,6 +221,8 @@ def test_iac_worker_service_shares_build_and_variables(get_baked):
     assert "preDeployCommand" not in deploy, "only web migrates"
     assert "source" not in worker and not worker.get("domains")
     assert deploy["startCommand"] != web["deploy"]["startCommand"]
+    # SIGKILL comes this long after SIGTERM: longer than one delivery attempt may take.
+    assert deploy["drainingSeconds"] > DEFAULT_EMAIL_TIMEOUT
     procfile = dict(
         line.split(": ", 1)
         for line in (project / "Procfile").read_text(encoding="utf-8").splitlines()

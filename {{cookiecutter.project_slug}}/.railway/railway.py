@@ -51,6 +51,9 @@ START_COMMAND = "gunicorn --config gunicorn.conf.py"
 # The worker's start command: runs queued tasks until SIGTERM (it serves no HTTP, so it has no
 # healthcheck path: Railway counts its deployment live once the process has started).
 WORKER_START_COMMAND = f"python manage.py worker --settings={PRODUCTION_SETTINGS}"
+# Seconds between SIGTERM and SIGKILL when a worker is replaced (Railway's drainingSeconds,
+# default 0): the task in hand, a mail bounded by EMAIL_TIMEOUT (10 s), finishes in time.
+WORKER_DRAINING_SECONDS = 15
 # A new deployment gets traffic only once this path answers 200.
 HEALTHCHECK_PATH = "/health/"
 # Seconds Railway keeps probing a new deployment before it calls the deploy failed (Railway's
@@ -145,6 +148,7 @@ def main(ctx=None):
         deploy={
             "restartPolicyType": RESTART_POLICY_TYPE,
             "restartPolicyMaxRetries": RESTART_POLICY_MAX_RETRIES,
+            "drainingSeconds": WORKER_DRAINING_SECONDS,
         },
         env=dict(env),
     )
