@@ -209,7 +209,9 @@ def next_steps(answers, env_written):
                 " nothing deploys yet"
             )
         else:
-            created = f"creates the {service} service, the worker and PostgreSQL; nothing deploys yet"
+            created = (
+                f"creates the {service} service, the worker and PostgreSQL; nothing deploys yet"
+            )
         lines += [
             command("pip install railway-sdk==0.7.0", "the CLI runs .railway/railway.py with it"),
             command("railway login"),
