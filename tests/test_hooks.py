@@ -368,7 +368,12 @@ def test_existing_env_is_kept(cookies, stub_template):
     [
         pytest.param(
             {"railway_config": "iac", "use_redis": "n"},
-            ["railway link", "railway config apply", "web service, the worker and PostgreSQL", "SECRET_KEY"],
+            [
+                "railway link",
+                "railway config apply",
+                "web service, the worker and PostgreSQL",
+                "SECRET_KEY",
+            ],
             ["Redis", "${{Postgres.DATABASE_URL}}"],
             id="iac",
         ),
