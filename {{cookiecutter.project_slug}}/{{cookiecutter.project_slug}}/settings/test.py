@@ -6,7 +6,7 @@ that leaves the test run.
 """
 
 from .base import *  # noqa: F403
-from .base import database_config
+from .base import INSTALLED_APPS, database_config
 from .environment import env_str
 
 DEBUG = False
@@ -23,3 +23,8 @@ DATABASES = {
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# `manage.py lintmigrations` (django-migration-linter, a development tool): refuses a migration
+# the release still running during a deploy would not survive (README, "Migrations during a
+# deploy").
+INSTALLED_APPS = [*INSTALLED_APPS, "django_migration_linter"]
