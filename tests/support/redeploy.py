@@ -59,11 +59,14 @@ def new_image(site: Site, name: str, columns: list[str]) -> Path:
 
 @dataclass
 class Redeploy:
-    """One redeploy: the new release and how the old one ended."""
+    """One redeploy: the new release, how the old one ended, the seconds of each step."""
 
     instance: Instance
     teardown: Teardown
-    seconds: float
+    steps: dict[str, float]
+
+    def describe(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.steps.items())
 
 
 def redeploy(
@@ -75,19 +78,32 @@ def redeploy(
     *,
     overlap: float,
     draining: float,
+    build: bool = True,
 ) -> Redeploy:
-    """Deploy ``image`` as release ``name`` and tear ``old`` down as Railway does."""
-    started = time.monotonic()
-    release = site.deployment.release(image, name)
-    if release.stage != "live":
-        output = release.result.output if release.result else ""
-        log = release.instance.log_text() if release.instance else ""
-        shown = site.show(output + log)
-        raise AssertionError(f"release {name} failed at {release.stage}:\n{shown}")
-    edge.switch_to(release.instance.port)
+    """Deploy ``image`` as release ``name`` and tear ``old`` down as Railway does.
+
+    ``build=False`` releases an image that is built already (a redeploy of the same code).
+    """
+    deployment, steps = site.deployment, {}
+    commands = [("build", deployment.build)] if build else []
+    for step, run in [*commands, ("pre-deploy", deployment.pre_deploy)]:
+        result = run(image)
+        steps[step] = result.seconds
+        if result.returncode != 0:
+            raise AssertionError(f"release {name}: {step} failed:\n{site.show(result.output)}")
+    instance = deployment.instance(name, image=image).start()
+    try:
+        steps["healthy"] = instance.wait_healthy(
+            site.config.healthcheck_path, site.config.healthcheck_timeout
+        )
+    except AssertionError as error:
+        instance.stop()
+        raise AssertionError(f"{error}:\n{site.show(instance.log_text())}") from None
+    edge.switch_to(instance.port)
     time.sleep(overlap)
     teardown = old.terminate(draining)
-    return Redeploy(release.instance, teardown, time.monotonic() - started)
+    steps["overlap"], steps["draining"] = overlap, teardown.seconds
+    return Redeploy(instance, teardown, steps)
 
 
 #: Run by the site's python (it has psycopg): print each new peak of the connections to one

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
 #: Seconds between two requests of one client: steady load that leaves the builds some CPU.
-PAUSE = 0.02
+PAUSE = 0.05
 #: Seconds over which the slow client sends its login body.
 SLOW_SECONDS = 2.0
 SLOW_CHUNKS = 8
@@ -94,7 +94,7 @@ class Traffic:
         password: str,
         static_path: str,
         admin: str = "/admin/",
-        clients: int = 3,
+        clients: int = 2,
     ):
         self.port, self.domain = port, domain
         #: "name=value" of the logged-in admin's session; the name of the CSRF cookie.
@@ -181,9 +181,10 @@ class Traffic:
     def _slow(self) -> None:
         """Log in again and again, each login's body sent over SLOW_SECONDS."""
         while not self._stop.is_set():
-            self._record(self._slow_login())
+            self._record(self.slow_login())
 
-    def _slow_login(self) -> Outcome:
+    def slow_login(self) -> Outcome:
+        """Fetch the admin's login form, then post it with the body sent over SLOW_SECONDS."""
         path = f"{self.admin}login/?next={self.admin}"
         started = time.monotonic()
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
