@@ -6,6 +6,8 @@ backend of two server slots ("blue" and "green"), and a runtime socket in the te
 ``switch_to`` points the idle slot at a new release's port, puts it in service and takes the old
 slot out of rotation ("maint"), as Railway's edge moves to a new deployment once its healthcheck
 passes. Requests already on the old release carry on to the end; new ones go to the new release.
+More replicas of one release join blue in the rotation (round-robin, as Railway spreads requests
+over replicas). Each answer says which server gave it, in ``X-Served-By``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,14 @@ BACKEND = "release"
 SLOTS = ("blue", "green")
 
 
-def haproxy_config(port: int, runtime_socket: Path, first_port: int) -> str:
-    """Return HAProxy's configuration: the edge on ``port``, the first release in slot blue."""
+def haproxy_config(port: int, runtime_socket: Path, first_port: int, replicas: list[int]) -> str:
+    """Return HAProxy's configuration: the edge on ``port``, the first release in slot blue.
+
+    ``replicas`` are the ports of the first release's other replicas.
+    """
+    more = "".join(
+        f"    server replica-{n} 127.0.0.1:{replica}\n" for n, replica in enumerate(replicas, 2)
+    )
     return f"""\
 global
     stats socket {runtime_socket} mode 600 level admin
@@ -46,13 +54,14 @@ frontend edge
     http-request set-header X-Forwarded-Proto https
     http-request set-header X-Forwarded-Host %[req.hdr(host)]
     http-request set-header X-Real-IP %[src]
+    http-response set-header X-Served-By %[srv_name]
     default_backend {BACKEND}
 
 backend {BACKEND}
     balance roundrobin
     server blue 127.0.0.1:{first_port}
     server green 127.0.0.1:{first_port} disabled
-"""
+{more}"""
 
 
 class EdgeProxy:
@@ -67,15 +76,16 @@ class EdgeProxy:
         self.proc: subprocess.Popen | None = None
         self.active = SLOTS[0]
 
-    def start(self, first_port: int) -> EdgeProxy:
-        """Start HAProxy with the first release behind slot blue; wait until it listens."""
+    def start(self, first_port: int, *replicas: int) -> EdgeProxy:
+        """Start HAProxy with the first release (``replicas``: its other replicas' ports)."""
         haproxy = shutil.which("haproxy") or (
             "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None
         )
         if haproxy is None:
             raise AssertionError("haproxy is not installed (Debian: apt-get install haproxy)")
         self.config.write_text(
-            haproxy_config(self.port, self.runtime_socket, first_port), encoding="utf-8"
+            haproxy_config(self.port, self.runtime_socket, first_port, list(replicas)),
+            encoding="utf-8",
         )
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
