@@ -540,6 +540,10 @@ class Deployment:
         return Release("live", predeployed, instance)
 
     def close(self) -> None:
+        """Stop every replica: SIGTERM to all of them at once, then wait for each."""
+        for instance in self.instances:
+            if instance.running():
+                kill_group(instance.proc, signal.SIGTERM)
         for instance in self.instances:
             instance.stop(grace=15)
 
@@ -599,8 +603,10 @@ class PostgresCluster:
     PostgreSQL refuses to run as root; as root, the cluster runs as the ``postgres`` user.
     """
 
-    def __init__(self, database: str = "railway"):
+    def __init__(self, database: str = "railway", *, max_connections: int | None = None):
         self.database = database
+        #: PostgreSQL's max_connections (its default, 100, when None).
+        self.max_connections = max_connections
         self.password = secrets.token_urlsafe(24)
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="cfmp-pg-"))
@@ -668,6 +674,8 @@ class PostgresCluster:
             f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
+        if self.max_connections is not None:
+            options += f" -c max_connections={self.max_connections}"
         self._run(
             _pg_tool("pg_ctl"), "-D", str(self.data), "-l", str(self.logfile), "-o", options,
             "-w", "-t", "60", "start",
