@@ -94,4 +94,5 @@ def worker_exit(server, worker):
     """Close the exiting worker's database connections (PostgreSQL sees a clean goodbye)."""
     from {{ cookiecutter.project_slug }} import dbconnections
 
-    server.log.info("worker %s closed %d database connections", worker.pid, dbconnections.close_all())
+    closed = dbconnections.close_all()
+    server.log.info("worker %s closed %d database connections", worker.pid, closed)

@@ -10,6 +10,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import TestCase, TransactionTestCase, override_settings
 from django_migration_linter import MigrationLinter
 
+APP = "{{ cookiecutter.project_slug }}"
+
 
 class MigrationTests(TransactionTestCase):
     def test_every_migration_reverses_and_reapplies(self):
@@ -29,14 +31,12 @@ class MigrationTests(TransactionTestCase):
         call_command("makemigrations", check=True, dry_run=True, verbosity=0)
 
 
-@override_settings(MIGRATION_MODULES={"{{ cookiecutter.project_slug }}": "tests.migration_samples"})
+@override_settings(MIGRATION_MODULES={APP: "tests.migration_samples"})
 class MigrationSafetyTests(TestCase):
     """django-migration-linter (CI: ``manage.py lintmigrations``) refuses a column drop."""
 
     def lint(self):
-        linter = MigrationLinter(
-            include_apps=["{{ cookiecutter.project_slug }}"], no_cache=True, no_output=True
-        )
+        linter = MigrationLinter(include_apps=[APP], no_cache=True, no_output=True)
         linter.lint_all_migrations()
         return linter
 
@@ -54,7 +54,7 @@ class MigrationSafetyTests(TestCase):
         with self.assertRaises(SystemExit) as stopped:
             call_command(
                 "lintmigrations",
-                "{{ cookiecutter.project_slug }}",
+                APP,
                 no_cache=True,
                 stdout=io.StringIO(),
                 stderr=io.StringIO(),
