@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import signal
 import types
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 
 from tests.support.edge_proxy import EdgeProxy
 from tests.support.live_site import ADMIN, CSRF_FIELD
+from tests.support.processes import kill_group
 from tests.support.railway_emulator import run_shell
 
 pytestmark = pytest.mark.slow
@@ -67,6 +69,9 @@ def replicas(get_prepared, tmp_path_factory):
     finally:
         if edge is not None:
             edge.close()
+        for instance in instances:  # SIGTERM to all at once, then wait for each
+            if instance.running():
+                kill_group(instance.proc, signal.SIGTERM)
         for instance in instances:
             instance.stop(grace=10)
 
