@@ -89,6 +89,7 @@ DEV_REQUIREMENTS = [
     "ruff",  # lint and format
     "python-dotenv",  # settings.local reads .env
     "tblib",  # tracebacks from `manage.py test --parallel`
+    "django-migration-linter",  # refuses migrations the running release would not survive
 ]
 
 # (use_sentry, use_redis), the default answers first.

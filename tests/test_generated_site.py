@@ -62,6 +62,14 @@ def test_site_has_no_missing_migrations(site):
 
 
 @each_site
+def test_site_migrations_pass_the_linter(site):
+    """The CI step: django-migration-linter accepts the site's migrations as baked."""
+    settings = f"--settings={site.slug}.settings.test"
+    code, output = site.run("manage.py", "lintmigrations", "--no-cache", settings)
+    assert code == 0, f"lintmigrations exited {code}:\n{site.show(output)}"
+
+
+@each_site
 def test_site_deploy_checks(site):
     """`check --deploy` with only what Railway provides: no warnings at all, none silenced."""
     settings = f"--settings={site.slug}.settings.production"

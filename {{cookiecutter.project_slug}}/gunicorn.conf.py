@@ -36,7 +36,11 @@ bind = [f"[::]:{port}"]
 # than the run-to-run spread, for 30 % more memory.
 worker_class = "gthread"
 
-# Seconds a request may run before its worker is restarted, and the grace period on shutdown.
+# Seconds a request may run before its worker is restarted, and the grace period on shutdown:
+# on SIGTERM (a redeploy, once the overlap is over) each worker stops accepting, finishes the
+# requests in flight within graceful_timeout, answers any request on a kept-alive connection
+# with "Connection: close", and exits; the master then exits 0. Railway's drainingSeconds
+# (.railway/railway.py, railway.toml) must be longer, or SIGKILL cuts the slowest requests.
 graceful_timeout = timeout
 # Railway's edge keeps connections to the app open between requests; reuse them.
 keepalive = 5
@@ -66,3 +70,29 @@ loglevel = env_str("GUNICORN_LOG_LEVEL", "info").lower()
 # gunicorn 25.1+ opens a control socket (a file under $HOME or $XDG_RUNTIME_DIR) for gunicornc.
 # Nothing uses it on Railway: keep the container free of it.
 control_socket_disable = True
+
+
+def when_ready(server):
+    """Log the most database connections this replica may hold (README, "Scaling out")."""
+    server.log.info(
+        "database connections: at most %d for this replica (%d workers x %d threads, "
+        "+1 for the health probe's thread in each worker)",
+        workers * (threads + 1),
+        workers,
+        threads,
+    )
+
+
+def post_fork(server, worker):
+    """Record the database connections the new worker opens, to close them when it exits."""
+    from {{ cookiecutter.project_slug }} import dbconnections
+
+    dbconnections.track()
+
+
+def worker_exit(server, worker):
+    """Close the exiting worker's database connections (PostgreSQL sees a clean goodbye)."""
+    from {{ cookiecutter.project_slug }} import dbconnections
+
+    closed = dbconnections.close_all()
+    server.log.info("worker %s closed %d database connections", worker.pid, closed)

@@ -7,7 +7,8 @@ Railway cannot be reached from the tests, so this module plays its part, step by
   ``railway.toml`` for legacy services). Nothing here knows what the commands are.
 - ``Deployment``: the variables Railway injects, the build command, the pre-deploy command (once
   per deployment, in a throwaway copy of the image: a separate container whose file changes are
-  lost), and instances started through ``sh -c`` on their own ``PORT`` and ``RAILWAY_REPLICA_ID``.
+  lost), and instances started through ``bash -c`` on their own ``PORT`` and ``RAILWAY_REPLICA_ID``
+  (bash runs a lone command in its own process, as a container's PID 1: signals reach gunicorn).
 - ``Instance.wait_healthy``: Railway's probe, plain HTTP to ``healthcheckPath`` with Host
   ``healthcheck.railway.app``, until 200 or the configured timeout.
 - ``Edge``: requests as Railway's edge forwards them (Host = the public domain, X-Forwarded-*).
@@ -238,8 +239,22 @@ def http_request(
     return Reply(response.status, response.headers, data, time.monotonic() - started)
 
 
+@dataclass(frozen=True)
+class Teardown:
+    """How a replica ended: its exit status, seconds from SIGTERM, whether SIGKILL was needed."""
+
+    returncode: int
+    seconds: float
+    killed: bool
+
+
 class Instance:
-    """One running replica: ``sh -c <start command>`` with its own PORT and log file."""
+    """One running replica: ``bash -c <start command>`` with its own PORT and log file.
+
+    bash replaces itself with a lone simple command, so the start command's process is the one
+    that gets the signals, as a container's PID 1 would (``sh`` on Debian, dash, keeps itself in
+    between and dies on SIGTERM without passing it on).
+    """
 
     def __init__(self, name: str, command: str, cwd: Path, env: dict[str, str], log: Path):
         self.name, self.command, self.cwd, self.env, self.log = name, command, cwd, env, log
@@ -250,12 +265,12 @@ class Instance:
 
     def start(self) -> Instance:
         with open(self.log, "ab") as log:
-            log.write(f"\n[emulator] starting {self.name}: sh -c {self.command!r}\n".encode())
+            log.write(f"\n[emulator] starting {self.name}: bash -c {self.command!r}\n".encode())
             log.flush()
             self.started_wall = time.time()
             self.started_at = time.monotonic()
             self.proc = subprocess.Popen(
-                ["sh", "-c", self.command],
+                ["bash", "-c", self.command],
                 cwd=self.cwd,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -282,6 +297,33 @@ class Instance:
         # Children left behind by a crashed master would keep the port: end them too.
         kill_group(self.proc, signal.SIGKILL)
         return self.proc.returncode
+
+    def terminate(self, draining: float) -> Teardown:
+        """Stop the replica as Railway tears a deployment down; return what happened.
+
+        SIGTERM to the start command's process (the container's PID 1), then SIGKILL to whatever
+        is left once ``draining`` seconds have passed (Railway's drainingSeconds; 0 kills at once).
+        """
+        if self.proc is None:
+            raise AssertionError(f"{self.name} was never started")
+        started = time.monotonic()
+        killed = False
+        if self.proc.poll() is None:
+            if draining > 0:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=draining)
+                except subprocess.TimeoutExpired:
+                    killed = True
+            else:
+                killed = True
+        if killed:
+            kill_group(self.proc, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        seconds = time.monotonic() - started
+        kill_group(self.proc, signal.SIGKILL)  # workers a dead master left behind
+        return Teardown(self.proc.returncode, seconds, killed)
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
@@ -498,6 +540,10 @@ class Deployment:
         return Release("live", predeployed, instance)
 
     def close(self) -> None:
+        """Stop every replica: SIGTERM to all of them at once, then wait for each."""
+        for instance in self.instances:
+            if instance.running():
+                kill_group(instance.proc, signal.SIGTERM)
         for instance in self.instances:
             instance.stop(grace=15)
 
@@ -557,8 +603,10 @@ class PostgresCluster:
     PostgreSQL refuses to run as root; as root, the cluster runs as the ``postgres`` user.
     """
 
-    def __init__(self, database: str = "railway"):
+    def __init__(self, database: str = "railway", *, max_connections: int | None = None):
         self.database = database
+        #: PostgreSQL's max_connections (its default, 100, when None).
+        self.max_connections = max_connections
         self.password = secrets.token_urlsafe(24)
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="cfmp-pg-"))
@@ -626,6 +674,8 @@ class PostgresCluster:
             f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
+        if self.max_connections is not None:
+            options += f" -c max_connections={self.max_connections}"
         self._run(
             _pg_tool("pg_ctl"), "-D", str(self.data), "-l", str(self.logfile), "-o", options,
             "-w", "-t", "60", "start",

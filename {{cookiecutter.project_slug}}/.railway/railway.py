@@ -59,6 +59,19 @@ HEALTHCHECK_PATH = "/health/"
 # Seconds Railway keeps probing a new deployment before it calls the deploy failed (Railway's
 # healthcheckTimeout). Not the site's HEALTH_CHECK_TIMEOUT, which bounds each probe's checks.
 DEPLOY_WINDOW_SECONDS = 120
+# Redeploys (Railway's deployment teardown): once the new release passes its healthcheck, the
+# old one keeps serving for OVERLAP_SECONDS (Railway's default: 0), long enough for the edge to
+# send every new request to the new release; then it gets SIGTERM, and SIGKILL DRAINING_SECONDS
+# later (default: 0, an instant kill). gunicorn needs up to its graceful_timeout (GUNICORN_TIMEOUT,
+# 30 s) to finish the requests in flight, so draining is that plus 5 s for the master to reap its
+# workers and close their database connections. Raise DRAINING_SECONDS with GUNICORN_TIMEOUT.
+OVERLAP_SECONDS = 10
+DRAINING_SECONDS = 35
+# Replicas of the web service, all behind Railway's edge (round-robin) and sharing PostgreSQL{% if cookiecutter.use_redis %}
+# and Redis{% endif %}; the site keeps no state in a replica. Each replica holds up to
+# WEB_CONCURRENCY x GUNICORN_THREADS (+1 for the health probe) database connections: README,
+# "Scaling out", gives the budget against PostgreSQL's max_connections.
+REPLICAS = 1
 RESTART_POLICY_TYPE = "ON_FAILURE"
 # Free and Trial plans allow at most 10 retries.
 RESTART_POLICY_MAX_RETRIES = 10
@@ -132,7 +145,10 @@ def main(ctx=None):
         preDeploy=[PRE_DEPLOY_COMMAND],
         healthcheck=HEALTHCHECK_PATH,
         healthcheckTimeout=DEPLOY_WINDOW_SECONDS,
+        replicas=REPLICAS,
         deploy={
+            "overlapSeconds": OVERLAP_SECONDS,
+            "drainingSeconds": DRAINING_SECONDS,
             "restartPolicyType": RESTART_POLICY_TYPE,
             "restartPolicyMaxRetries": RESTART_POLICY_MAX_RETRIES,
         },

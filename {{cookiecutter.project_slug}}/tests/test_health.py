@@ -5,7 +5,7 @@ import socket
 import threading
 import unittest
 
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import TestCase
 
 from {{ cookiecutter.project_slug }} import health
@@ -163,3 +163,28 @@ class ProbeReuseTests(unittest.TestCase):
         self.assertEqual(len(outcomes), 1)  # the second answer came from the first check
         self.assertEqual(probe.run(timeout=2, max_age=0), health.PASSING)
         self.assertEqual(outcomes, [])
+
+
+class OutOfConnectionsTests(unittest.TestCase):
+    """PostgreSQL at max_connections: one log line that names the limit, not a traceback."""
+
+    def test_too_many_clients_is_named_in_one_line(self):
+        def check():
+            raise OperationalError("connection failed: FATAL:  sorry, too many clients already")
+
+        probe = health.Probe("database", check)
+        with self.assertLogs(health.logger, "ERROR") as logged:
+            self.assertEqual(probe.run(timeout=2), health.FAILING)
+        (record,) = logged.records
+        self.assertIn("max_connections", record.getMessage())
+        self.assertIsNone(record.exc_info)
+
+    def test_other_failures_keep_their_traceback(self):
+        def check():
+            raise OperationalError("connection refused")
+
+        probe = health.Probe("database", check)
+        with self.assertLogs(health.logger, "ERROR") as logged:
+            self.assertEqual(probe.run(timeout=2), health.FAILING)
+        self.assertNotIn("max_connections", logged.records[0].getMessage())
+        self.assertIsNotNone(logged.records[0].exc_info)

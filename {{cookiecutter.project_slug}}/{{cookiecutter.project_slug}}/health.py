@@ -55,6 +55,12 @@ def check_cache():
 {%- endif %}
 
 
+def is_out_of_connections(error):
+    """Return whether ``error`` is PostgreSQL refusing a connection for max_connections."""
+    # SQLSTATE 53300 (too_many_connections) comes with the refusal's text at connect time.
+    return "too many clients" in str(error) or getattr(error, "sqlstate", None) == "53300"
+
+
 class Probe:
     """One named check, run in a thread of its own with a time limit, one run at a time.
 
@@ -87,8 +93,16 @@ class Probe:
         except CheckTimeout:
             logger.warning("health check %r took longer than %.1f s", self.name, timeout)
             return FAILING
-        except Exception:
-            logger.exception("health check %r failed", self.name)
+        except Exception as error:
+            if is_out_of_connections(error):
+                logger.error(
+                    "health check %r failed: PostgreSQL has no connection left (max_connections "
+                    "reached); lower the replicas, WEB_CONCURRENCY or GUNICORN_THREADS (README, "
+                    '"Scaling out")',
+                    self.name,
+                )
+            else:
+                logger.exception("health check %r failed", self.name)
             return FAILING
         return PASSING
 

@@ -6,7 +6,7 @@ that leaves the test run.
 """
 
 from .base import *  # noqa: F403
-from .base import database_config
+from .base import INSTALLED_APPS, database_config
 from .environment import env_str
 
 DEBUG = False
@@ -30,3 +30,12 @@ TASKS = {
     },
 }
 MAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# `manage.py lintmigrations` (django-migration-linter, a development tool): refuses a migration
+# the release still running during a deploy would not survive (README, "Migrations during a
+# deploy").
+INSTALLED_APPS = [*INSTALLED_APPS, "django_migration_linter"]
+MIGRATION_LINTER_OPTIONS = {
+    # Migrations that drop or rename on purpose, as the second of two deploys: "0005_drop_body".
+    "ignore_name": [],
+}
