@@ -59,7 +59,7 @@ class MigrationSafetyTests(TestCase):
 
     def lint(self):
         linter = MigrationLinter(include_apps=[APP], no_cache=True, no_output=True)
-        linter.lint_all_migrations()
+        linter.lint_all_migrations(app_label=APP)
         return linter
 
     def test_a_column_drop_is_refused(self):
