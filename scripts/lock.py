@@ -56,8 +56,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import itertools
 import functools
+import itertools
 import json
 import os
 import re
@@ -65,9 +65,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = ROOT / "{{cookiecutter.project_slug}}"
@@ -329,7 +330,7 @@ def pyproject_section(line: str, specs: dict[str, str]) -> str:
 
 
 def render_plain(template: str, true: frozenset[str]) -> str:
-    """Render our own ``{%- if test %}`` blocks for one assignment (for the lock's own resolution)."""
+    """Render our own ``{%- if test %}`` lines for one assignment (to resolve the lock)."""
     out: list[str] = []
     stack: list[bool] = []
     for ln in template.split("\n"):
@@ -633,7 +634,9 @@ def interpreter(minimum: str) -> str:
         )
         if proc.returncode == 0:
             return candidate
-    raise LockError(f"no Python {minimum} or newer found: install one (uv python install {minimum})")
+    raise LockError(
+        f"no Python {minimum} or newer found: install one (uv python install {minimum})"
+    )
 
 
 def find_uv(explicit: str | None) -> str:
@@ -693,7 +696,9 @@ def main(argv: list[str] | None = None) -> int:
             "requirements.txt": header("requirements.txt", "requirements.txt", args.date)
             + "\n"
             + by_line(result.prod_blocks),
-            "requirements-dev.txt": header("requirements-dev.txt", "requirements-dev.txt", args.date)
+            "requirements-dev.txt": header(
+                "requirements-dev.txt", "requirements-dev.txt", args.date
+            )
             + "\n-r requirements.txt\n"
             + by_line(result.dev_blocks),
         }
