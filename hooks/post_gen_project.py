@@ -210,10 +210,11 @@ def next_steps(answers, env_written):
     lines += [
         f"  2. {install}",
         "  3. " + "make run".ljust(41) + "(migrate, then runserver on http://127.0.0.1:8000/)",
-        "  4. " + "make check".ljust(41) + "(what CI runs: ruff, tests, migrations, check --deploy)",
+        "  4. " + "make test".ljust(41) + "(the site's tests)",
+        "  5. " + "make check".ljust(41) + "(what CI runs: ruff, tests, migrations, check --deploy)",
     ]
     lines += [
-        f"  5. Push to GitHub ({repository}), then with the Railway CLI (npm i -g @railway/cli):",
+        f"  6. Push to GitHub ({repository}), then with the Railway CLI (npm i -g @railway/cli):",
     ]
     if answers["railway_config"] == "iac":
         if redis:
@@ -269,7 +270,7 @@ def next_steps(answers, env_written):
     if extras:
         lines.append("       optional variables: " + "; ".join(extras))
     lines.append(
-        "  6. Deploy details, rollback and troubleshooting: README.md"
+        "  7. Deploy details, rollback and troubleshooting: README.md"
         ' ("First deploy on Railway", "Rollback", "Troubleshooting")'
     )
     if env_written:

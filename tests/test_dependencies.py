@@ -18,8 +18,9 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from tests.support.combinations import TEMPLATE_DIR
+from tests.support.processes import tool
 
-LOCKED_COMBINATIONS = ["default", "redis", "no-sentry-smtp-proprietary"]
+LOCKED_COMBINATIONS = ["default", "pip", "redis", "no-sentry-smtp-proprietary"]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
 EXACT_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
 
@@ -41,6 +42,15 @@ def pins_with_hashes(text: str) -> list[tuple[str, str, int]]:
 
 
 def lock_pins(project) -> list[tuple[str, str, int]]:
+    """Return the pins of the site's locks: the requirements files, or uv.lock's export."""
+    if (project / "uv.lock").is_file():
+        # Every package of uv.lock, dev group included, as hashed requirements (no network).
+        proc = subprocess.run(
+            [tool("uv"), "export", "--frozen", "--no-header", "--no-emit-project", "--offline"],
+            cwd=project, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return pins_with_hashes(proc.stdout)
     pins = []
     for name in ("requirements.txt", "requirements-dev.txt"):
         pins += pins_with_hashes((project / name).read_text(encoding="utf-8"))
@@ -159,7 +169,7 @@ def test_workflows_pin_actions_and_hold_least_privilege(get_baked):
             assert all(v in ("read", "none") for v in values), f"{label} job {name}: {values}"
 
 
-@pytest.mark.parametrize("combination_id", ["default", "redis", "no-sentry-smtp-proprietary"])
+@pytest.mark.parametrize("combination_id", ["default", "pip", "no-sentry-smtp-proprietary"])
 def test_generated_workflow_audits_the_lock(get_baked, combination_id):
     project = get_baked(combination_id)
     workflow = yaml.safe_load(
@@ -169,7 +179,15 @@ def test_generated_workflow_audits_the_lock(get_baked, combination_id):
     audit = [run for run in runs if "pip-audit" in run]
     assert audit, "no pip-audit step in the test job"
     assert re.search(r"pip-audit==\d+\.\d+\.\d+", audit[0]), audit[0]
-    assert re.search(r"pip-audit\S*\s+(-r|--requirement)\s+requirements\.txt", audit[0]), audit[0]
+    if (project / "uv.lock").is_file():
+        # A uv site audits the production part of its lock, exported as requirements.
+        exported = re.search(r"uv export --frozen --no-dev \S.* --output-file (\S+)", audit[0])
+        assert exported, audit[0]
+        audited = re.escape(exported[1])
+        assert "--no-dev" in audit[0]
+    else:
+        audited = r"requirements\.txt"
+    assert re.search(rf"pip-audit\S*\s+(-r|--requirement)\s+{audited}", audit[0]), audit[0]
 
 
 @pytest.mark.slow
@@ -180,12 +198,12 @@ def test_pip_audit_pin_is_current(get_baked):
     assert newest == Version(version), f"pip-audit=={version}; newest of its line: {newest}"
 
 
-def test_dependabot_covers_pip_and_actions(get_baked):
-    config = yaml.safe_load(
-        (get_baked("default") / ".github" / "dependabot.yml").read_text(encoding="utf-8")
-    )
+@pytest.mark.parametrize(("combination_id", "ecosystem"), [("default", "uv"), ("pip", "pip")])
+def test_dependabot_covers_the_lock_and_actions(get_baked, combination_id, ecosystem):
+    project = get_baked(combination_id)
+    config = yaml.safe_load((project / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
     ecosystems = {update["package-ecosystem"] for update in config["updates"]}
-    assert {"pip", "github-actions"} <= ecosystems, ecosystems
+    assert ecosystems == {ecosystem, "github-actions"}, ecosystems
     for update in config["updates"]:
         assert update["directory"] == "/", update
         assert update["schedule"]["interval"] in ("daily", "weekly"), update
