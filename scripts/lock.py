@@ -168,23 +168,27 @@ def conditions() -> list[str]:
 
 # --- which answers reach which package ------------------------------------------------------
 
-Assignment = frozenset  # the set of ``when`` tests that are true
 
+def jinja_condition(true_sets: set[frozenset[str]], every: list[frozenset[str]]) -> str | None:
+    """Return a Jinja test true for exactly these of the possible assignments (None: always).
 
-def jinja_condition(true_sets: set[frozenset[str]], tests: list[str]) -> str | None:
-    """Return a Jinja test true exactly for these assignments of ``tests`` (None: always)."""
-    every = {frozenset(c) for r in range(len(tests) + 1) for c in itertools.combinations(tests, r)}
-    if true_sets == every:
+    ``every`` lists the assignments some answers give (two tests on one answer never hold
+    together); the test is the simplest that fits: one ``when``, an ``or`` of them, an ``and``,
+    else an ``or`` of the assignments themselves.
+    """
+    possible = set(every)
+    tests = sorted({t for a in every for t in a})
+    if true_sets >= possible:
         return None
     if not true_sets:
         raise LockError("a package no combination needs")
-    singles = [t for t in tests if frozenset({t}) in true_sets]
-    if singles and true_sets == {a for a in every if a & set(singles)}:
-        return " or ".join(f"({t})" for t in singles) if len(singles) > 1 else singles[0]
-    for n in range(1, len(tests) + 1):
-        for needed in itertools.combinations(tests, n):
-            if true_sets == {a for a in every if set(needed) <= a}:
-                return " and ".join(f"({t})" for t in needed)
+    subsets = [c for n in range(1, len(tests) + 1) for c in itertools.combinations(tests, n)]
+    for some in subsets:  # any of these answers needs it
+        if true_sets == {a for a in possible if a & set(some)}:
+            return " or ".join(f"({t})" for t in some) if len(some) > 1 else some[0]
+    for needed in subsets:  # only all of them together need it
+        if true_sets == {a for a in possible if set(needed) <= a}:
+            return " and ".join(f"({t})" for t in needed)
     terms = [
         " and ".join(f"({t})" if t in a else f"not ({t})" for t in tests)
         for a in sorted(true_sets, key=sorted)
@@ -192,11 +196,10 @@ def jinja_condition(true_sets: set[frozenset[str]], tests: list[str]) -> str | N
     return " or ".join(f"({term})" for term in terms)
 
 
-def assignments(tests: list[str]) -> list[frozenset[str]]:
-    return [
-        frozenset(t for t, on in zip(tests, flags, strict=True) if on)
-        for flags in itertools.product([True, False], repeat=len(tests))
-    ]
+def assignments(line: str, tests: list[str]) -> list[frozenset[str]]:
+    """Return the assignments of ``tests`` that some answers give, in a fixed order."""
+    found = {truth(ctx, tests) for ctx in contexts(line)}
+    return sorted(found, key=lambda a: (-len(a), sorted(a)))
 
 
 def reachable(lock: dict, roots: list[str]) -> set[str]:
@@ -352,7 +355,8 @@ def lock_template(lock_text: str, tests: list[str], line: str) -> str:
     for group in root.get("dev-dependencies", {}).values():
         direct += [d["name"] for d in group]
     reach: dict[str, set[frozenset[str]]] = {}
-    for true in assignments(tests):
+    every = assignments(line, tests)
+    for true in every:
         roots = [n for n in direct if not when.get(n) or when[n] in true]
         for name in reachable(lock, roots) - {root["name"]}:
             reach.setdefault(name, set()).add(true)
@@ -375,7 +379,7 @@ def lock_template(lock_text: str, tests: list[str], line: str) -> str:
                     body.append(ln)
             out += "\n[[package]]\n" + "\n".join(body)
             continue
-        cond = jinja_condition(reach[name.group(1)], tests)
+        cond = jinja_condition(reach[name.group(1)], every)
         piece = "\n[[package]]\n" + chunk
         # The tags stand where the blank line between entries is: `{% if %}` then the entry.
         out += piece if cond is None else "{% if " + cond + " %}" + piece + "{% endif %}"
@@ -397,7 +401,7 @@ def split_requirements(text: str, what: str) -> list[Entry]:
     return entries
 
 
-def merge(per: dict[frozenset[str], list[Entry]], tests: list[str]) -> str:
+def merge(per: dict[frozenset[str], list[Entry]]) -> str:
     """Return one requirements body with an ``{%- if %}`` around entries some answers lack."""
     where: dict[Entry, set[frozenset[str]]] = {}
     for true, entries in per.items():
@@ -405,7 +409,7 @@ def merge(per: dict[frozenset[str], list[Entry]], tests: list[str]) -> str:
             where.setdefault(entry, set()).add(true)
     out: list[str] = []
     for entry in sorted(where, key=lambda e: (e[0], e[1])):
-        out += wrap(jinja_condition(where[entry], tests), entry[1].split("\n"))
+        out += wrap(jinja_condition(where[entry], list(per)), entry[1].split("\n"))
     return "\n".join(out)
 
 
@@ -482,7 +486,7 @@ def lock_line(uv: Uv, line: str) -> tuple[str, str, str, str, list[str]]:
     env = jinja_env()
     prod_per: dict[frozenset[str], list[Entry]] = {}
     dev_per: dict[frozenset[str], list[Entry]] = {}
-    for true in assignments(tests):
+    for true in assignments(line, tests):
         ctx = jinja_context(line, true, tests)
         what = f"Django {line}, {sorted(true) or 'no options'}"
         rendered_pyproject = env.from_string(section).render(cookiecutter=ctx)
@@ -501,7 +505,7 @@ def lock_line(uv: Uv, line: str) -> tuple[str, str, str, str, list[str]]:
         prod_per[true] = prod_entries
         dev_per[true] = [e for e in full_entries if e[0] not in prod_names]
     pins = [f"{name}=={'|'.join(locked[name])}" for name in sorted(["django", *bare])]
-    return section, template, merge(prod_per, tests), merge(dev_per, tests), pins
+    return section, template, merge(prod_per), merge(dev_per), pins
 
 
 def jinja_env():
@@ -554,8 +558,6 @@ def jinja_context(line: str, true: frozenset[str], tests: list[str]) -> dict:
     for ctx in contexts(line):
         if truth(ctx, tests) == true:
             return ctx
-    # Tests that cannot all hold at once (two values of one answer): any context renders the
-    # same text for the packages, so check the lock under the closest real answers.
     raise LockError(f"Django {line}: no answers make exactly {sorted(true)} true")
 
 
