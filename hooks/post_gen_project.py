@@ -34,6 +34,9 @@ REMOVALS = {
     ("railway_config", "iac"): ("railway.toml",),
     ("railway_config", "railway.toml"): (".railway",),
     ("license", "Proprietary"): ("LICENSE",),
+    # Railpack installs with pip whenever requirements.txt exists, so a uv site must not ship one.
+    ("package_manager", "uv"): ("requirements.txt", "requirements-dev.txt"),
+    ("package_manager", "pip"): ("uv.lock",),
 }
 
 ENV_FILE = ".env"
@@ -196,10 +199,21 @@ def next_steps(answers, env_written):
         "",
         f"Created {slug}. Next steps:",
         f"  1. cd {slug}",
-        "  2. python3 -m venv .venv && . .venv/bin/activate",
-        "  3. pip install -r requirements-dev.txt",
-        "  4. python manage.py migrate && python manage.py runserver",
-        "  5. python manage.py test",
+    ]
+    if answers.get("package_manager", "uv") == "uv":
+        install = "make install".ljust(41) + "(uv sync --locked: .venv from uv.lock; needs uv 0.13.8)"
+    else:
+        install = (
+            "python3 -m venv .venv && . .venv/bin/activate && make install"
+            "  (pip install --require-hashes -r requirements-dev.txt)"
+        )
+    lines += [
+        f"  2. {install}",
+        "  3. " + "make run".ljust(41) + "(migrate, then runserver on http://127.0.0.1:8000/)",
+        "  4. " + "make test".ljust(41) + "(the site's tests)",
+        "  5. " + "make check".ljust(41) + "(what CI runs: ruff, tests, migrations, check --deploy)",
+    ]
+    lines += [
         f"  6. Push to GitHub ({repository}), then with the Railway CLI (npm i -g @railway/cli):",
     ]
     if answers["railway_config"] == "iac":

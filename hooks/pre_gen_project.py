@@ -30,6 +30,7 @@ SUPPORTED_PYTHON = {
     "6.1": ("3.12", "3.13"),
 }
 
+PACKAGE_MANAGERS = ("uv", "pip")
 RAILWAY_CONFIGS = ("iac", "railway.toml")
 EMAIL_BACKENDS = ("console", "smtp", "api")
 # The names of the project's other services in .railway/railway.py (the task worker), which the
@@ -329,6 +330,11 @@ def validate_python_version(answers):
         )
 
 
+def validate_package_manager(answers):
+    """package_manager: "uv" (pyproject.toml and uv.lock) or "pip" (hashed requirements)."""
+    check_choice("package_manager", answers.get("package_manager"), PACKAGE_MANAGERS)
+
+
 def validate_railway_config(answers):
     """railway_config: "iac" (.railway/railway.py) or "railway.toml" (legacy services)."""
     check_choice("railway_config", answers.get("railway_config"), RAILWAY_CONFIGS)
@@ -471,6 +477,7 @@ VALIDATORS = (
     validate_custom_domain,
     validate_django_version,
     validate_python_version,
+    validate_package_manager,
     validate_railway_config,
     validate_railway_service_name,
     validate_deploy_branches,

@@ -57,6 +57,9 @@ def rel(project: Path, path: Path) -> str:
 # --------------------------------------------------------------------------- layout
 
 
+LOCK_FILES = ("uv.lock", "requirements.txt", "requirements-dev.txt")
+
+
 @each_combination
 def test_project_folder_and_expected_files(combination, get_baked):
     project = get_baked(combination.id)
@@ -73,8 +76,10 @@ def test_project_folder_and_expected_files(combination, get_baked):
         f"{slug}/management/commands/deploy.py",
         "gunicorn.conf.py",
         "Procfile",
-        "requirements.txt",
-        "requirements-dev.txt",
+        "pyproject.toml",
+        "Makefile",
+        ".pre-commit-config.yaml",
+        ".editorconfig",
         ".python-version",
         ".env.example",
         ".env.production.example",
@@ -86,6 +91,13 @@ def test_project_folder_and_expected_files(combination, get_baked):
     ]
     missing = [name for name in expected if not (project / name).is_file()]
     assert not missing, f"missing files: {missing}"
+
+    # Railpack picks pip whenever requirements.txt exists, uv when pyproject.toml and uv.lock do.
+    locks = {name for name in LOCK_FILES if (project / name).is_file()}
+    if answer(answers, "package_manager") == "uv":
+        assert locks == {"uv.lock"}, f"uv answer: lock files {sorted(locks)}"
+    else:
+        assert locks == {"requirements.txt", "requirements-dev.txt"}, f"pip answer: {sorted(locks)}"
 
     mode = (project / "deploy.sh").stat().st_mode
     assert mode & stat.S_IXUSR, "deploy.sh is not executable"

@@ -18,8 +18,9 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from tests.support.combinations import TEMPLATE_DIR
+from tests.support.processes import tool
 
-LOCKED_COMBINATIONS = ["default", "redis", "no-sentry-smtp-proprietary"]
+LOCKED_COMBINATIONS = ["default", "pip", "redis", "no-sentry-smtp-proprietary"]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
 EXACT_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
 
@@ -40,17 +41,43 @@ def pins_with_hashes(text: str) -> list[tuple[str, str, int]]:
     return found
 
 
-def lock_pins(project) -> list[tuple[str, str, int]]:
-    pins = []
-    for name in ("requirements.txt", "requirements-dev.txt"):
-        pins += pins_with_hashes((project / name).read_text(encoding="utf-8"))
-    return pins
+def lock_text(project) -> str:
+    """Return the site's locks as requirements: the requirements files, or uv.lock's export."""
+    if (project / "uv.lock").is_file():
+        # Every package of uv.lock, dev group included, as hashed requirements (no network).
+        proc = subprocess.run(
+            [tool("uv"), "export", "--frozen", "--no-header", "--no-emit-project", "--offline"],
+            cwd=project, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+    return "\n".join(
+        (project / name).read_text(encoding="utf-8")
+        for name in ("requirements.txt", "requirements-dev.txt")
+    )
+
+
+#: A pin for older Pythons only, where the lock forks by Python version (uv's universal lock).
+OLD_PYTHON_PIN = re.compile(
+    r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) ; python_full_version < '3\.(\d+)(?:\.0)?'", re.M
+)
 
 
 @cache
-def registry_versions(name: str) -> tuple[Version, ...]:
+def registry_versions(name: str, python: str | None = None) -> tuple[Version, ...]:
+    """Return the versions the registry has (for ``python`` only, e.g. "3.10", when given)."""
+    only = ["--python-version", python, "--only-binary=:all:"] if python else []
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "index", "versions", name, "--disable-pip-version-check"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "index",
+            "versions",
+            name,
+            "--disable-pip-version-check",
+            *only,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -100,7 +127,13 @@ def test_pins_with_hashes_reads_a_lock():
 @pytest.mark.slow
 @pytest.mark.parametrize("combination_id", LOCKED_COMBINATIONS)
 def test_every_pin_is_hashed_and_the_newest_patch(get_baked, combination_id):
-    pins = lock_pins(get_baked(combination_id))
+    text = lock_text(get_baked(combination_id))
+    pins = pins_with_hashes(text)
+    # A pin only for Pythons below 3.N is current when it is the newest those Pythons can install.
+    older = {
+        (m[1].lower().replace("_", "-"), m[2]): f"3.{int(m[3]) - 1}"
+        for m in OLD_PYTHON_PIN.finditer(text)
+    }
     assert len(pins) >= 15, pins
     unhashed = [f"{name}=={version}" for name, version, hashes in pins if hashes == 0]
     assert not unhashed, f"pins without --hash: {unhashed}"
@@ -110,6 +143,8 @@ def test_every_pin_is_hashed_and_the_newest_patch(get_baked, combination_id):
     stale = []
     for name, version, _ in pins:
         newest = newest_in_line(version, available[name])
+        if newest != Version(version) and (name, version) in older:
+            newest = newest_in_line(version, registry_versions(name, older[name, version]))
         if newest != Version(version):
             stale.append(f"{name}=={version} (newest of its line: {newest})")
     print(f"\n{combination_id}: {len(pins)} pins, {len(names)} packages checked on the registry")
@@ -159,7 +194,7 @@ def test_workflows_pin_actions_and_hold_least_privilege(get_baked):
             assert all(v in ("read", "none") for v in values), f"{label} job {name}: {values}"
 
 
-@pytest.mark.parametrize("combination_id", ["default", "redis", "no-sentry-smtp-proprietary"])
+@pytest.mark.parametrize("combination_id", ["default", "pip", "no-sentry-smtp-proprietary"])
 def test_generated_workflow_audits_the_lock(get_baked, combination_id):
     project = get_baked(combination_id)
     workflow = yaml.safe_load(
@@ -169,7 +204,15 @@ def test_generated_workflow_audits_the_lock(get_baked, combination_id):
     audit = [run for run in runs if "pip-audit" in run]
     assert audit, "no pip-audit step in the test job"
     assert re.search(r"pip-audit==\d+\.\d+\.\d+", audit[0]), audit[0]
-    assert re.search(r"pip-audit\S*\s+(-r|--requirement)\s+requirements\.txt", audit[0]), audit[0]
+    if (project / "uv.lock").is_file():
+        # A uv site audits the production part of its lock, exported as requirements.
+        exported = re.search(r"uv export --frozen --no-dev \S.* --output-file (\S+)", audit[0])
+        assert exported, audit[0]
+        audited = re.escape(exported[1])
+        assert "--no-dev" in audit[0]
+    else:
+        audited = r"requirements\.txt"
+    assert re.search(rf"pip-audit\S*\s+(-r|--requirement)\s+{audited}", audit[0]), audit[0]
 
 
 @pytest.mark.slow
@@ -180,12 +223,12 @@ def test_pip_audit_pin_is_current(get_baked):
     assert newest == Version(version), f"pip-audit=={version}; newest of its line: {newest}"
 
 
-def test_dependabot_covers_pip_and_actions(get_baked):
-    config = yaml.safe_load(
-        (get_baked("default") / ".github" / "dependabot.yml").read_text(encoding="utf-8")
-    )
+@pytest.mark.parametrize(("combination_id", "ecosystem"), [("default", "uv"), ("pip", "pip")])
+def test_dependabot_covers_the_lock_and_actions(get_baked, combination_id, ecosystem):
+    project = get_baked(combination_id)
+    config = yaml.safe_load((project / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
     ecosystems = {update["package-ecosystem"] for update in config["updates"]}
-    assert {"pip", "github-actions"} <= ecosystems, ecosystems
+    assert ecosystems == {ecosystem, "github-actions"}, ecosystems
     for update in config["updates"]:
         assert update["directory"] == "/", update
         assert update["schedule"]["interval"] in ("daily", "weekly"), update

@@ -407,7 +407,7 @@ def test_next_steps_fit_the_answers(cookies, stub_template, capfd, answers, want
     assert numbered == ["1.", "2.", "3.", "4.", "5.", "6.", "7."]
     for text in [
         "cd food_bank",
-        "pip install -r requirements-dev.txt",
+        "make install",
         "food-org/food-bank",
         "secrets.token_urlsafe(50)",
         "railway variable set",

@@ -1,8 +1,10 @@
 """Deploy each baked site the way Railway would, on this machine, and check what users would see.
 
 For the default answers and each combination that changes how the site deploys (Redis on, the
-legacy railway.toml): install from the hashed lock into a fresh venv, run the build, pre-deploy
-and start commands read from the site's own Railway configuration, wait for Railway's
+legacy railway.toml; all three are uv sites, the default package manager): install the
+production lock into a fresh venv as Railpack does (``uv sync --locked --no-dev``, twice, for a
+uv site; ``build_venv``), run the build, pre-deploy and start commands read from the site's own
+Railway configuration, wait for Railway's
 healthcheck, then talk to the site as Railway's edge does. Then restart it, run a second replica,
 send a burst of requests, stop the database under it, give it a database that hangs, start it
 with missing or weak variables, and try to release a migration that cannot apply.
@@ -160,7 +162,8 @@ def emulated(request, get_baked, tmp_path_factory, venvs_root, figures):
     python, fell_back = python_for(answer(answers, "python_version"))
     if fell_back:
         print(f"using {python}: Python {answer(answers, 'python_version')} is not installed")
-    # What Railway's builder installs: the production lock alone, in a venv of this session.
+    # What Railway's builder installs: the production lock alone, in a venv of this session
+    # (for a uv site, Railpack's own `uv sync --locked --no-dev` steps).
     lock = "requirements.txt"
     shared = (venv_path(image, python, lock, venvs_root) / INSTALLED_MARKER).is_file()
     started = time.monotonic()
@@ -215,7 +218,7 @@ def emulated(request, get_baked, tmp_path_factory, venvs_root, figures):
         site.primary = primary
         site.first_start_wall = primary.started_wall
         if not shared:
-            site.figure("install (fresh venv, hashed lock)", install_seconds, "s")
+            site.figure("install (fresh venv, locked, as Railpack)", install_seconds, "s")
         site.figure("build command", built.seconds, "s")
         site.figure("pre-deploy command", predeployed.seconds, "s")
         site.figure("start to healthy", healthy, "s")

@@ -29,7 +29,7 @@ Checks first, and stops at the first failure:
   the git work tree is clean, and the tests pass.
 
 Options:
-  --skip-tests          do not run `python manage.py test` first
+  --skip-tests          do not run the tests (`manage.py test`) first
   --service NAME        Railway service to deploy (default: {{ cookiecutter.railway_service_name }})
   --environment NAME    Railway environment (default: production)
   --domain HOST         host to check after the deploy (default: $RAILWAY_PUBLIC_DOMAIN,
@@ -133,10 +133,17 @@ grep -Eq '^[[:space:]]*"SECRET_KEY":[[:space:]]*"[^"]' <<<"$variables" \
 unset variables
 
 if [[ "$run_tests" -eq 1 ]]; then
+{%- if cookiecutter.package_manager == "uv" %}
+    # The locked environment (.venv, dev group included), as `make test` and CI run them.
+    command -v uv >/dev/null 2>&1 || fail "uv is not on PATH: install it (python3 -m pip install uv==0.13.8)"
+    echo "Running the tests (skip with --skip-tests)..."
+    uv run --locked python manage.py test || fail "the tests failed: fix them before deploying"
+{%- else %}
     python_bin="$(command -v python || command -v python3 || true)"
     [[ -n "$python_bin" ]] || fail "python is not on PATH: activate the project's virtual environment"
     echo "Running the tests (skip with --skip-tests)..."
     "$python_bin" manage.py test || fail "the tests failed: fix them before deploying"
+{%- endif %}
 else
     echo "Skipping the tests (--skip-tests)."
 fi

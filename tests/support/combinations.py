@@ -24,6 +24,8 @@ class Combination(NamedTuple):
 
 COMBINATIONS: list[Combination] = [
     Combination("default", {}),
+    # The other package manager: today's hashed requirements files instead of uv.lock.
+    Combination("pip", {"package_manager": "pip"}),
     Combination("redis", {"use_redis": True}),
     Combination("legacy-railway-toml", {"railway_config": "railway.toml"}),
     Combination("django-6.1", {"django_version": "6.1"}),
@@ -82,6 +84,7 @@ CONTRACT_DEFAULTS: dict[str, Any] = {
     "custom_domain": "",
     "django_version": "5.2",
     "python_version": "3.12",
+    "package_manager": "uv",
     "railway_config": "iac",
     "railway_service_name": "web",
     "deploy_branches": "main,FALL2025",

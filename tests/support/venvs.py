@@ -2,9 +2,20 @@
 
 Every venv a test or the benchmark needs comes from ``build_venv``: the site's dev lock for its
 own test suite and the live-site tests, the production lock alone where a test installs what
-Railway's builder installs. ``uv`` (requirements-dev.txt) creates and fills them, with
-``--require-hashes`` as the site's README asks of pip; its download cache makes the second
-venv of a lock a matter of seconds.
+Railway's builder installs. ``uv`` (requirements-dev.txt) creates and fills them; its download
+cache makes the second venv of a lock a matter of seconds.
+
+A site has one of two package managers (the ``package_manager`` answer), and the venv is
+installed the way that site's own README and Railpack install it:
+
+* pip sites (``requirements.txt``): ``uv pip install --require-hashes -r <lock>``, as the README
+  asks of pip (Railpack runs ``pip install -r requirements.txt``).
+* uv sites (``pyproject.toml`` and ``uv.lock``, no requirements file): ``uv sync --locked``, the
+  dev group included for the dev lock; for the production lock exactly what Railpack's Python
+  provider runs, ``uv sync --locked --no-dev --no-install-project`` and then ``uv sync --locked
+  --no-dev --no-editable``, with its settings (bytecode compiled, files copied, no Python
+  downloads). The lock names keep their pip meaning: "requirements-dev.txt" is the dev lock,
+  "requirements.txt" the production one.
 """
 
 from __future__ import annotations
@@ -77,6 +88,63 @@ def lock_text(project: Path, name: str = "requirements-dev.txt", _seen=None) -> 
     return "\n".join(parts)
 
 
+PRODUCTION_LOCK = "requirements.txt"
+#: What Railpack's Python provider runs for a uv project (core/providers/python/python.go):
+#: the install step, then the build step's sync, in a venv of its own (VIRTUAL_ENV=/app/.venv).
+RAILPACK_UV_SYNC = (
+    ("sync", "--locked", "--no-dev", "--no-install-project"),
+    ("sync", "--locked", "--no-dev", "--no-editable"),
+)
+#: The environment Railpack's install step gives uv.
+RAILPACK_UV_ENV = {
+    "UV_COMPILE_BYTECODE": "1",
+    "UV_LINK_MODE": "copy",
+    "UV_PYTHON_DOWNLOADS": "never",
+}
+
+
+def uses_uv(project: Path, requirements: str = PRODUCTION_LOCK) -> bool:
+    """Return whether the project installs with uv: a uv.lock and no requirements file."""
+    return (project / "uv.lock").is_file() and not (project / requirements).is_file()
+
+
+def install_text(project: Path, requirements: str) -> str:
+    """Return what decides a venv's contents: the lock files (and, for uv, dev or not)."""
+    if not uses_uv(project, requirements):
+        return lock_text(project, requirements)
+    group = "production" if requirements == PRODUCTION_LOCK else "dev"
+    return (
+        "".join(
+            f"# file: {name}\n{(project / name).read_text(encoding='utf-8')}\n"
+            for name in ("pyproject.toml", "uv.lock")
+        )
+        + f"# uv sync: {group}\n"
+    )
+
+
+def install_steps(
+    project: Path, python: str, venv: Path, requirements: str, hashed: bool
+) -> tuple[list[list[str]], dict[str, str]]:
+    """Return the commands that fill ``venv`` from the project's lock, and their environment."""
+    uv = tool("uv")
+    venv_python = str(venv / "bin" / "python")
+    if uses_uv(project, requirements):
+        env = {**os.environ, **RAILPACK_UV_ENV, "UV_PROJECT_ENVIRONMENT": str(venv)}
+        env.pop("VIRTUAL_ENV", None)
+        if requirements == PRODUCTION_LOCK:
+            syncs = [list(step) for step in RAILPACK_UV_SYNC]
+        else:
+            syncs = [["sync", "--locked"]]
+        return [[uv, *step, "--quiet", "--python", python] for step in syncs], env
+    return [
+        [uv, "venv", "--quiet", "--python", python, str(venv)],
+        [
+            uv, "pip", "install", "--quiet", "--python", venv_python,
+            *(["--require-hashes"] if hashed else []), "--requirement", requirements,
+        ],
+    ], dict(os.environ)  # fmt: skip
+
+
 def venv_path(
     project: Path,
     python: str,
@@ -90,7 +158,7 @@ def venv_path(
     is installed, so every project with the same lock shares one venv.
     """
     version = python_version_of(python)
-    text = lock_text(project, requirements) + "".join(f"\n{name}" for name in extra)
+    text = install_text(project, requirements) + "".join(f"\n{name}" for name in extra)
     digest = hashlib.sha256(f"{os.path.realpath(python)}\n{text}".encode()).hexdigest()[:12]
     return (root or CACHE_DIR / "venvs") / f"{version}-{digest}"
 
@@ -107,9 +175,10 @@ def build_venv(
     """Return the python of a venv for ``python`` with the project's hashed lock installed.
 
     ``requirements`` names the lock in the project (requirements-dev.txt includes
-    requirements.txt). The venv lives under ``root`` (default: CACHE_DIR/venvs, kept across
-    sessions), is built at most once at a time (a file lock), and is reused only when the marker
-    written after a successful install is present. Raises VenvError when a step fails.
+    requirements.txt; for a uv site, the dev or the production sync of uv.lock). The venv
+    lives under ``root`` (default: CACHE_DIR/venvs, kept across sessions), is built at most once
+    at a time (a file lock), and is reused only when the marker written after a successful
+    install is present. Raises VenvError when a step fails.
 
     The benchmark also installs requirements without hashes (``hashed=False``: the brief's
     pins as it wrote them) and pinned ``extra`` packages after the lock.
@@ -121,19 +190,19 @@ def build_venv(
         if marker.exists() and venv_python.exists():
             return venv_python
         shutil.rmtree(venv, ignore_errors=True)
-        uv = tool("uv")
-        steps = [
-            [uv, "venv", "--quiet", "--python", python, str(venv)],
-            [
-                uv, "pip", "install", "--quiet", "--python", str(venv_python),
-                *(["--require-hashes"] if hashed else []), "--requirement", requirements,
-            ],
-        ]  # fmt: skip
+        steps, env = install_steps(project, python, venv, requirements, hashed)
         if extra:
+            uv = tool("uv")
             steps.append([uv, "pip", "install", "--quiet", "--python", str(venv_python), *extra])
         for step in steps:
             proc = subprocess.run(
-                step, cwd=project, capture_output=True, text=True, timeout=1200, check=False
+                step,
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=1200,
+                check=False,
             )
             if proc.returncode != 0:
                 shutil.rmtree(venv, ignore_errors=True)
@@ -141,5 +210,5 @@ def build_venv(
                     f"building the venv failed ({' '.join(step)}), exit {proc.returncode}:\n"
                     + tail(proc.stdout + proc.stderr)
                 )
-        marker.write_text(lock_text(project, requirements) + "\n".join(extra), encoding="utf-8")
+        marker.write_text(install_text(project, requirements) + "\n".join(extra), encoding="utf-8")
     return venv_python
