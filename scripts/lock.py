@@ -6,7 +6,7 @@ network. This maintainers' script is the only thing that resolves them. It write
 template files:
 
 * ``{{cookiecutter.project_slug}}/requirements.txt``: for each Django line (``DJANGO_LINES``)
-  and each answer pair (use_sentry, use_redis), the complete production lock, every package
+  and each answer pair (use_sentry, use_redis, media_storage), the complete production lock, every package
   pinned with the hashes of all its files. One ``{% if %}`` block per combination; a baked site
   gets exactly one of them.
 * ``{{cookiecutter.project_slug}}/requirements-dev.txt``: ``-r requirements.txt`` followed by
@@ -80,6 +80,8 @@ BASE_REQUIREMENTS = [
 ]
 SENTRY_REQUIREMENTS = ["sentry-sdk[django]"]
 REDIS_REQUIREMENTS = ["redis"]
+# media_storage=bucket: uploads go to a Railway Storage Bucket (S3 API); Pillow checks images.
+BUCKET_REQUIREMENTS = ["django-storages[s3]", "pillow"]
 
 # Direct development-only requirements. uv pins each to its newest release.
 DEV_REQUIREMENTS = [
@@ -88,8 +90,12 @@ DEV_REQUIREMENTS = [
     "tblib",  # tracebacks from `manage.py test --parallel`
 ]
 
-# (use_sentry, use_redis), the default answers first.
-ANSWER_PAIRS: list[tuple[bool, bool]] = [(True, False), (True, True), (False, False), (False, True)]
+# (use_sentry, use_redis, bucket), the default answers first; bucket means media_storage=bucket.
+ANSWER_PAIRS: list[tuple[bool, bool, bool]] = [
+    (sentry, redis, bucket)
+    for bucket in (False, True)
+    for sentry, redis in [(True, False), (True, True), (False, False), (False, True)]
+]
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 INSTALL_HINT = "pip install --require-hashes -r {name}"
@@ -116,12 +122,16 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def production_requirements(line: str, use_sentry: bool, use_redis: bool) -> list[str]:
+def production_requirements(
+    line: str, use_sentry: bool, use_redis: bool, bucket: bool = False
+) -> list[str]:
     reqs = [DJANGO_LINES[line].spec, *BASE_REQUIREMENTS, *DJANGO_LINES[line].extra]
     if use_sentry:
         reqs += SENTRY_REQUIREMENTS
     if use_redis:
         reqs += REDIS_REQUIREMENTS
+    if bucket:
+        reqs += BUCKET_REQUIREMENTS
     return reqs
 
 
@@ -224,11 +234,15 @@ class Resolver:
         return parse_lock(text)
 
 
-def condition(line: str, use_sentry: bool, use_redis: bool | None = None) -> str:
+def condition(
+    line: str, use_sentry: bool, use_redis: bool | None = None, bucket: bool = False
+) -> str:
     parts = [f'cookiecutter.django_version == "{line}"']
     if use_redis is not None:
         parts.append("cookiecutter.use_sentry" if use_sentry else "not cookiecutter.use_sentry")
         parts.append("cookiecutter.use_redis" if use_redis else "not cookiecutter.use_redis")
+        equal = "==" if bucket else "!="
+        parts.append(f'cookiecutter.media_storage {equal} "bucket"')
     return " and ".join(parts)
 
 
@@ -284,9 +298,12 @@ def lock_all(resolver: Resolver, date: str) -> tuple[str, str, dict[str, dict[st
     for line in sorted(DJANGO_LINES, key=lambda v: tuple(int(p) for p in v.split("."))):
         python = DJANGO_LINES[line].python
         dev_body: str | None = None
-        for use_sentry, use_redis in ANSWER_PAIRS:
-            reqs = production_requirements(line, use_sentry, use_redis)
-            label = f"Django {line}, sentry {yes_no(use_sentry)}, redis {yes_no(use_redis)}"
+        for use_sentry, use_redis, bucket in ANSWER_PAIRS:
+            reqs = production_requirements(line, use_sentry, use_redis, bucket)
+            label = (
+                f"Django {line}, sentry {yes_no(use_sentry)}, redis {yes_no(use_redis)},"
+                f" bucket {yes_no(bucket)}"
+            )
             print(f"resolving {label} ...", file=sys.stderr)
             prod = resolver.compile(reqs, python)
             prod_text = render_entries(prod)
@@ -300,12 +317,12 @@ def lock_all(resolver: Resolver, date: str) -> tuple[str, str, dict[str, dict[st
             body = "\n".join(
                 [
                     f"# Django {line}; Sentry: {yes_no(use_sentry)}; Redis: {yes_no(use_redis)};"
-                    f" Python {python} and newer.",
+                    f" Bucket: {yes_no(bucket)}; Python {python} and newer.",
                     "# Direct requirements: " + ", ".join(reqs),
                     prod_text,
                 ]
             )
-            prod_blocks.append((condition(line, use_sentry, use_redis), body))
+            prod_blocks.append((condition(line, use_sentry, use_redis, bucket), body))
 
             print(f"resolving {label} + development tools ...", file=sys.stderr)
             full = resolver.compile(reqs + DEV_REQUIREMENTS, python, constraints=prod_text + "\n")
@@ -344,8 +361,9 @@ def check_rendered(prod_template: str, dev_template: str) -> None:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
     templates = {"requirements.txt": prod_template, "requirements-dev.txt": dev_template}
-    for line, (use_sentry, use_redis) in itertools.product(DJANGO_LINES, ANSWER_PAIRS):
+    for line, (use_sentry, use_redis, bucket) in itertools.product(DJANGO_LINES, ANSWER_PAIRS):
         ctx = {"django_version": line, "use_sentry": use_sentry, "use_redis": use_redis}
+        ctx["media_storage"] = "bucket" if bucket else "none"
         for name, source in templates.items():
             text = env.from_string(source).render(cookiecutter=ctx)
             where = f"{name} for {ctx}"
@@ -371,9 +389,12 @@ def check_rendered(prod_template: str, dev_template: str) -> None:
                 expect |= {normalize(re.split(r"[<>=]", r)[0]) for r in DJANGO_LINES[line].extra}
                 expect |= {"sentry-sdk"} if use_sentry else set()
                 expect |= {"redis"} if use_redis else set()
+                media = {"django-storages", "boto3", "pillow"}
+                expect |= media if bucket else set()
                 unwanted = (set() if use_sentry else {"sentry-sdk"}) | (
                     set() if use_redis else {"redis"}
                 )
+                unwanted |= set() if bucket else media
                 # A package one Django line needs (django-csp) must not reach the others.
                 unwanted |= {
                     normalize(re.split(r"[<>=]", r)[0])
@@ -385,6 +406,7 @@ def check_rendered(prod_template: str, dev_template: str) -> None:
     # Answers without a lock must fail the bake, not ship an empty lock.
     for name, source in templates.items():
         ctx = {"django_version": "0.0", "use_sentry": True, "use_redis": False}
+        ctx["media_storage"] = "none"
         try:
             env.from_string(source).render(cookiecutter=ctx)
         except jinja2.UndefinedError:

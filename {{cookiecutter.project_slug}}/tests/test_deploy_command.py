@@ -9,15 +9,19 @@ from django.db import connection
 from django.test import TransactionTestCase
 
 from .helpers import PRODUCTION_SETTINGS, production_env, run_python, shared_database_url
+{%- set steps = 4 if cookiecutter.media_storage == "bucket" else 3 %}
 
 DEPLOY = ["manage.py", "deploy", f"--settings={PRODUCTION_SETTINGS}"]
 STEPS = [
     "deployment checks",
+{%- if cookiecutter.media_storage == "bucket" %}
+    "bucket",
+{%- endif %}
     "migration plan",
     "migrate",
 ]
-# "[1/3] deployment checks: no issues (0.41 s)"
-STEP_LINE = re.compile(r"^\[(\d)/3\] (.+?): (.+) \((\d+\.\d\d) s\)$", re.MULTILINE)
+# "[1/{{ steps }}] deployment checks: no issues (0.41 s)"
+STEP_LINE = re.compile(r"^\[(\d)/{{ steps }}\] (.+?): (.+) \((\d+\.\d\d) s\)$", re.MULTILINE)
 
 
 @unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL")
@@ -51,29 +55,29 @@ class DeployCommandTests(TransactionTestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         lines = STEP_LINE.findall(result.stdout)
         self.assertEqual([name for _, name, _, _ in lines], STEPS)
-        self.assertEqual([int(number) for number, _, _, _ in lines], [1, 2, 3])
-        self.assertIn("[3/3] migrate: done (", result.stdout)
+        self.assertEqual([int(number) for number, _, _, _ in lines], list(range(1, len(STEPS) + 1)))
+        self.assertIn("[{{ steps }}/{{ steps }}] migrate: done (", result.stdout)
         last_line = result.stdout.strip().splitlines()[-1]
-        self.assertRegex(last_line, r"^deploy: ready to start; 3 steps in \d+\.\d\d s$")
+        self.assertRegex(last_line, r"^deploy: ready to start; {{ steps }} steps in \d+\.\d\d s$")
         self.assertNoSecrets(result.stdout, result.stderr)
 
     def test_dry_run_applies_nothing(self):
         result = self.deploy("--dry-run")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertRegex(result.stdout, r"\[3/3\] migrate: skipped \(--dry-run\) \(\d+\.\d\d s\)")
+        self.assertRegex(result.stdout, r"\[{{ steps }}/{{ steps }}\] migrate: skipped \(--dry-run\) \(\d+\.\d\d s\)")
         self.assertIn("deploy: dry run passed, nothing applied", result.stdout)
 
     def test_deployment_warnings_stop_the_deploy(self):
         result = self.deploy(SECURE_HSTS_PRELOAD="false")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("security.W021", result.stderr)
-        self.assertRegex(result.stderr, r"\[1/3\] deployment checks: FAILED \(\d+\.\d\d s\)")
+        self.assertRegex(result.stderr, r"\[1/{{ steps }}\] deployment checks: FAILED \(\d+\.\d\d s\)")
         # The steps after the failure are shown as not run, and one line sums it up.
         for number, name in enumerate(STEPS[1:], start=2):
-            self.assertIn(f"[{number}/3] {name}: not run", result.stdout)
+            self.assertIn(f"[{number}/{{ steps }}] {name}: not run", result.stdout)
         self.assertRegex(
             result.stderr,
-            r"deploy stopped at 'deployment checks' \(step 1/3\) after \d+\.\d\d s",
+            r"deploy stopped at 'deployment checks' \(step 1/{{ steps }}\) after \d+\.\d\d s",
         )
         self.assertNotIn("ready to start", result.stdout)
 
