@@ -82,6 +82,7 @@ def png(width, height, **options):
 
 def pixel_bomb(width, height):
     """Return a small PNG whose header claims width x height pixels (never decoded here)."""
+
     def chunk(kind, data):
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
@@ -193,7 +194,8 @@ class BucketInProductionTests(unittest.TestCase):
         env = production_env(ENDPOINT=f"http://127.0.0.1:{server.port}", BUCKET_TIMEOUT="1")
         report = self.run_script(FAILING_SAVE, env, timeout=30)
         self.assertTrue(report["failure"], report)
-        print(f"\nupload to a hung bucket failed after {report['seconds']:.2f} s (BUCKET_TIMEOUT=1)")
+        seconds = report["seconds"]
+        print(f"\nupload to a hung bucket failed after {seconds:.2f} s (BUCKET_TIMEOUT=1)")
         self.assertTrue(server.accepted, "the site never tried the hung bucket")
 
     def test_health_checks_the_bucket(self):

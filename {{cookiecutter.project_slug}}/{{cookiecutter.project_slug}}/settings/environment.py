@@ -154,7 +154,7 @@ def require_bucket_variables():
     missing = [name for name, value in values.items() if not value]
     fix = (
         "on Railway set each to a reference to the bucket, e.g. "
-        "{% raw %}BUCKET=${{Bucket.BUCKET}}{% endraw %} (README, \"Uploaded files\")"
+        "{% raw %}BUCKET=${{Bucket.BUCKET}}{% endraw %} (README, 'Uploaded files')"
     )
     if missing:
         raise ConfigurationError(f"{', '.join(missing)} not set: {fix}")

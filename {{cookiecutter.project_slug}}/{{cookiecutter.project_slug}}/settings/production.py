@@ -12,6 +12,9 @@ from botocore.config import Config
 from .base import *  # noqa: F403
 from .base import database_config
 from .environment import (
+{%- if cookiecutter.media_storage == "bucket" %}
+    bucket_addressing_style,
+{%- endif %}
     env_bool,
 {%- if cookiecutter.use_sentry or cookiecutter.media_storage == "bucket" %}
     env_float,
@@ -20,7 +23,6 @@ from .environment import (
     env_list,
     env_str,
 {%- if cookiecutter.media_storage == "bucket" %}
-    bucket_addressing_style,
     require_bucket_variables,
 {%- endif %}
     require_database_url,

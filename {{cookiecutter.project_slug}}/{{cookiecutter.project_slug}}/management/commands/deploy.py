@@ -36,17 +36,17 @@ import time
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
-{%- if cookiecutter.media_storage == "bucket" %}
+{% if cookiecutter.media_storage == "bucket" -%}
 from django.conf import settings
-{%- endif %}
+{% endif -%}
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, SystemCheckError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
-{%- if cookiecutter.media_storage == "bucket" %}
+{% if cookiecutter.media_storage == "bucket" -%}
 from ...media import check_bucket
-{%- endif %}
+{% endif -%}
 from ...settings.environment import SECRET_VARIABLES, env_str
 
 CHECK_ID = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)*\.[CEWI]\d{3}\b")
