@@ -6,9 +6,9 @@ network. This maintainers' script is the only thing that resolves them. It write
 template files:
 
 * ``{{cookiecutter.project_slug}}/requirements.txt``: for each Django line (``DJANGO_LINES``)
-  and each answer pair (use_sentry, use_redis, media_storage), the complete production lock, every package
-  pinned with the hashes of all its files. One ``{% if %}`` block per combination; a baked site
-  gets exactly one of them.
+  and each answer set (use_sentry, use_redis, media_storage none or bucket), the complete
+  production lock, every package pinned with the hashes of all its files. One ``{% if %}``
+  block per combination; a baked site gets exactly one of them.
 * ``{{cookiecutter.project_slug}}/requirements-dev.txt``: ``-r requirements.txt`` followed by
   the hashed development-only packages (ruff, python-dotenv, tblib, and whatever they pull in
   that the production lock lacks), one block per Django line.
