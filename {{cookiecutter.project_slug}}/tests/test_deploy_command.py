@@ -8,7 +8,15 @@ import unittest
 from django.db import connection
 from django.test import TransactionTestCase
 
-from .helpers import PRODUCTION_SETTINGS, production_env, run_python, shared_database_url
+from .helpers import (
+    PRODUCTION_SETTINGS,
+    production_env,
+    run_python,
+{%- if cookiecutter.media_storage == "bucket" %}
+    scratch_bucket,
+{%- endif %}
+    shared_database_url,
+)
 {%- set steps = 4 if cookiecutter.media_storage == "bucket" else 3 %}
 
 DEPLOY = ["manage.py", "deploy", f"--settings={PRODUCTION_SETTINGS}"]
@@ -121,9 +129,28 @@ class DeployCommandTests(TransactionTestCase):
         self.assertIs(report["ok"], False)
         self.assertEqual(report["failed_step"], "deployment checks")
         outcomes = [step["outcome"] for step in report["steps"]]
-        self.assertEqual(outcomes, ["failed", "not run", "not run"])
+        self.assertEqual(outcomes, ["failed"] + ["not run"] * (len(STEPS) - 1))
         self.assertIn("security.W021", report["steps"][0]["detail"])
         self.assertIn("deploy stopped at 'deployment checks'", stderr)
+
+{%- if cookiecutter.media_storage == "bucket" %}
+
+    def test_bucket_step_heads_the_bucket(self):
+        code, report, stderr = self.deploy_json("--dry-run")
+        self.assertEqual(code, 0, stderr)
+        [step] = [step for step in report["steps"] if step["name"] == "bucket"]
+        self.assertEqual(step["outcome"], "ok")
+        self.assertEqual(step["detail"], f"{scratch_bucket()['BUCKET']!r} answers")
+
+    def test_unreachable_bucket_stops_the_deploy_before_migrating(self):
+        code, report, stderr = self.deploy_json(ENDPOINT="http://127.0.0.1:1", BUCKET_TIMEOUT="1")
+        self.assertNotEqual(code, 0)
+        self.assertEqual(report["failed_step"], "bucket")
+        [step] = [step for step in report["steps"] if step["name"] == "bucket"]
+        self.assertIn("did not answer", step["detail"])
+        self.assertEqual(report["steps"][-1]["outcome"], "not run")
+        self.assertNotIn(scratch_bucket()["SECRET_ACCESS_KEY"], json.dumps(report) + stderr)
+{%- endif %}
 
     def test_json_report_shows_no_secrets(self):
         password = secrets.token_urlsafe(16)

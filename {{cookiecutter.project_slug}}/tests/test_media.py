@@ -111,8 +111,13 @@ class AvatarValidationTests(TestCase):
         self.assertIn("Upload a valid image", " ".join(self.errors(upload)))
 
     def test_too_many_pixels_are_refused_without_decoding(self):
-        errors = " ".join(self.errors(pixel_bomb(20_000, 20_000)))
+        # Below Pillow's own decompression-bomb limit (about 89 million pixels), above ours.
+        errors = " ".join(self.errors(pixel_bomb(6_000, 6_000)))
         self.assertIn(f"the limit is {AVATAR_MAX_SIDE} x {AVATAR_MAX_SIDE}", errors)
+
+    def test_a_decompression_bomb_is_refused_by_pillow(self):
+        errors = " ".join(self.errors(pixel_bomb(30_000, 30_000)))
+        self.assertIn("Upload a valid image", errors)
 
     def test_a_file_over_the_size_limit_is_refused(self):
         upload = png(64, 64)
