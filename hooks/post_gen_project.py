@@ -204,9 +204,9 @@ def next_steps(answers, env_written):
         f"  6. Push to GitHub ({repository}), then with the Railway CLI (npm i -g @railway/cli):",
     ]
     if answers["railway_config"] == "iac":
-        parts = ["PostgreSQL", *(["Redis"] if redis else []), *(["a bucket"] if bucket else [])]
-        made = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
-        created = f"creates the {service} service and {made}; nothing deploys yet"
+        parts = [f"the {service} service", "PostgreSQL"]
+        parts += (["Redis"] if redis else []) + (["a bucket"] if bucket else [])
+        created = f"creates {', '.join(parts[:-1])} and {parts[-1]}; nothing deploys yet"
         lines += [
             command("pip install railway-sdk==0.7.0", "the CLI runs .railway/railway.py with it"),
             command("railway login"),

@@ -111,7 +111,7 @@ def change_page(site: Site, edge, server: Server) -> tuple[str, str]:
 def upload_avatar(site: Site, edge, server: Server, data: bytes, filename: str = "logo.png"):
     """Post the change form back with ``data`` as the avatar; return the answer."""
     path, html = change_page(site, edge, server)
-    fields = [(name, value) for name, value in form_values(html) if name != "_continue"]
+    fields = form_values(html, "user_form")  # the change form, not the logout form
     body, content_type = multipart(fields, {"avatar": (filename, data, "image/png")})
     return edge.request(
         server.instance,
@@ -156,11 +156,12 @@ def test_upload_on_one_replica_reads_back_on_the_other_and_survives_a_redeploy(
     bucket = site.deployment.variables["BUCKET"]
     with serve(site) as first, serve(site) as second:
         edge = logged_in(site, first, admin_password)
+        other = logged_in(site, second, admin_password)
         started = time.monotonic()
         answer = upload_avatar(site, edge, first, image)
         assert answer.status == 302, site.show(answer.text)
         # The other replica (its own process and container) links to the same file.
-        url = avatar_url(site, logged_in(site, second, admin_password), second)
+        url = avatar_url(site, other, second)
         assert read(url) == image
         seconds = time.monotonic() - started
         assert "X-Amz-Signature=" in url and "X-Amz-Expires=3600" in url, url

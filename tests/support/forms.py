@@ -1,6 +1,7 @@
 """HTML forms as a browser submits them: the values a page's form would send, and multipart bodies.
 
-``form_values`` reads the first ``<form method="post">`` of a page (text, hidden, e-mail and
+``form_values`` reads a page's ``<form method="post">`` (the first, or the one with a given id: the
+admin's pages also hold the logout form) (text, hidden, e-mail and
 password inputs with their values, checked boxes, selected options, textareas; never file or
 submit inputs), so a test can post an admin change form back with one field changed.
 ``multipart`` encodes fields and files as ``multipart/form-data``, as a browser uploads a file.
@@ -13,8 +14,9 @@ from html.parser import HTMLParser
 
 
 class _FormReader(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, form_id: str | None) -> None:
         super().__init__(convert_charrefs=True)
+        self.form_id = form_id
         self.values: list[tuple[str, str]] = []
         self.in_form = False
         self.done = False
@@ -27,7 +29,7 @@ class _FormReader(HTMLParser):
         if self.done:
             return
         if tag == "form" and a.get("method", "").lower() == "post":
-            self.in_form = True
+            self.in_form = self.form_id is None or a.get("id") == self.form_id
         if not self.in_form or "name" not in a and tag != "option":
             return
         if tag == "input":
@@ -58,9 +60,10 @@ class _FormReader(HTMLParser):
             self.text += data
 
 
-def form_values(html: str) -> list[tuple[str, str]]:
-    """Return the (name, value) pairs the page's first POST form would submit as it stands."""
-    reader = _FormReader()
+def form_values(html: str, form_id: str | None = None) -> list[tuple[str, str]]:
+    """Return the (name, value) pairs a POST form would submit as it stands: the page's first,
+    or the one whose id is ``form_id``."""
+    reader = _FormReader(form_id)
     reader.feed(html)
     return reader.values
 
