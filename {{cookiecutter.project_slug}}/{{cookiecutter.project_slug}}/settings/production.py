@@ -114,7 +114,9 @@ STORAGES["default"] = {
         "client_config": Config(
             connect_timeout=BUCKET_TIMEOUT,
             read_timeout=BUCKET_TIMEOUT,
-            retries={"mode": "standard", "total_max_attempts": 2},
+            # No retries: an upload makes two calls (does the name exist? then the write), so a
+            # bucket that hangs costs at most 2 x BUCKET_TIMEOUT, well inside GUNICORN_TIMEOUT.
+            retries={"mode": "standard", "total_max_attempts": 1},
             signature_version="s3v4",
             s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
         ),
