@@ -184,6 +184,7 @@ def next_steps(answers, env_written):
     service = answers["railway_service_name"]
     repository = answers["github_repository"]
     redis = answers.get("use_redis") is True
+    bucket = answers.get("media_storage") == "bucket"
     domain = answers.get("custom_domain") or ""
     on = f"--service {service}"
     set_secret = (
@@ -217,15 +218,9 @@ def next_steps(answers, env_written):
         f"  6. Push to GitHub ({repository}), then with the Railway CLI (npm i -g @railway/cli):",
     ]
     if answers["railway_config"] == "iac":
-        if redis:
-            created = (
-                f"creates the {service} service, the worker, PostgreSQL and Redis;"
-                " nothing deploys yet"
-            )
-        else:
-            created = (
-                f"creates the {service} service, the worker and PostgreSQL; nothing deploys yet"
-            )
+        parts = [f"the {service} service", "the worker", "PostgreSQL"]
+        parts += (["Redis"] if redis else []) + (["a bucket"] if bucket else [])
+        created = f"creates {', '.join(parts[:-1])} and {parts[-1]}; nothing deploys yet"
         lines += [
             command("pip install railway-sdk==0.7.0", "the CLI runs .railway/railway.py with it"),
             command("railway login"),
@@ -257,6 +252,11 @@ def next_steps(answers, env_written):
         lines.append(command(reference + f"'DATABASE_URL=${{{{Postgres.DATABASE_URL}}}}' {on}"))
         if redis:
             lines.append(command(reference + f"'REDIS_URL=${{{{Redis.REDIS_URL}}}}' {on}"))
+        if bucket:
+            lines.append(command("railway bucket create Bucket", "uploaded files"))
+            names = ("BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "REGION", "ENDPOINT")
+            pairs = " ".join(f"'{name}=${{{{Bucket.{name}}}}}'" for name in names)
+            lines.append(command(reference + f"{pairs} {on}"))
         lines += [
             command(set_secret),
             command(f"railway domain {on}", "a public *.up.railway.app address"),

@@ -127,6 +127,9 @@ DEPENDENCIES: list[Dependency] = [
     # Production, behind an answer.
     Dependency("sentry-sdk[django]", when="cookiecutter.use_sentry"),
     Dependency("redis", when="cookiecutter.use_redis"),
+    # Uploaded files in a Railway Storage Bucket (S3 API); Pillow for ImageField.
+    Dependency("django-storages[s3]", when='cookiecutter.media_storage == "bucket"'),
+    Dependency("pillow", when='cookiecutter.media_storage == "bucket"'),
     # Development only (the `dev` group; requirements-dev.txt for pip sites).
     Dependency("ruff", group="dev"),  # lint and format
     Dependency("python-dotenv", group="dev"),  # settings.local reads .env

@@ -20,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 from tests.support.combinations import TEMPLATE_DIR
 from tests.support.processes import tool
 
-LOCKED_COMBINATIONS = ["default", "pip", "redis", "no-sentry-smtp-proprietary"]
+LOCKED_COMBINATIONS = ["default", "pip", "redis", "no-sentry-smtp-proprietary", "bucket"]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
 EXACT_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
 

@@ -11,8 +11,9 @@ import secrets
 
 import pytest
 
-from tests.support.combinations import COMBINATIONS
+from tests.support.combinations import COMBINATIONS, answer
 from tests.support.live_site import Site, prepared_site, public_domain
+from tests.support.s3_server import bucket_variables
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +26,19 @@ def site(request, get_baked, tmp_path_factory):
 
 
 def production_env(site: Site) -> dict[str, str]:
-    """Return what Railway gives a production container: a new SECRET_KEY and the domain."""
+    """Return what Railway gives a production container: a new SECRET_KEY, the domain, and the
+    bucket's variables when the site has one (a bucket on the tests' S3 server)."""
     key = secrets.token_urlsafe(50)
     site.secrets.append(key)
-    return {
+    env = {
         "SECRET_KEY": key,
         "RAILWAY_PUBLIC_DOMAIN": public_domain(site.slug),
     }
+    if answer(site.answers, "media_storage") == "bucket":
+        bucket = bucket_variables(site.combination_id)
+        site.secrets.append(bucket["SECRET_ACCESS_KEY"])
+        env.update(bucket, AWS_S3_ADDRESSING_STYLE="path")
+    return env
 
 
 each_site = pytest.mark.parametrize(

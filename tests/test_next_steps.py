@@ -55,6 +55,15 @@ def expected_commands(answers: dict) -> list[str]:
             commands.append(
                 f"railway variable set 'REDIS_URL=${{{{Redis.REDIS_URL}}}}' --service {service}"
             )
+        if answers.get("media_storage") == "bucket":
+            commands += [
+                "railway bucket create Bucket",
+                "railway variable set 'BUCKET=${{Bucket.BUCKET}}'"
+                " 'ACCESS_KEY_ID=${{Bucket.ACCESS_KEY_ID}}'"
+                " 'SECRET_ACCESS_KEY=${{Bucket.SECRET_ACCESS_KEY}}'"
+                " 'REGION=${{Bucket.REGION}}' 'ENDPOINT=${{Bucket.ENDPOINT}}'"
+                f" --service {service}",
+            ]
         commands += [SET_KEY_COMMAND.format(service=service), f"railway domain --service {service}"]
         if domain:
             commands.append(f"railway domain {domain} --service {service}")
@@ -66,6 +75,8 @@ CASES = [
     pytest.param({"use_redis": True}, id="iac-redis"),
     pytest.param({"railway_config": "railway.toml"}, id="legacy"),
     pytest.param({"railway_config": "railway.toml", "use_redis": True}, id="legacy-redis"),
+    pytest.param({"media_storage": "bucket"}, id="iac-bucket"),
+    pytest.param({"railway_config": "railway.toml", "media_storage": "bucket"}, id="legacy-bucket"),
     pytest.param(
         {"custom_domain": "food.example.org", "railway_service_name": "food-web"},
         id="iac-domain-service",
@@ -134,6 +145,10 @@ def test_next_steps_say_nothing_that_does_not_apply(baked_with_output, answers):
     service = answers.get("railway_service_name", "web")
     if not answers.get("use_redis"):
         assert "redis" not in out.lower()
+    if answers.get("media_storage") != "bucket":
+        assert "bucket" not in out.lower()
+    elif iac:
+        assert "and a bucket; nothing deploys yet" in out
     if iac:
         # The IaC file creates the databases and sets DATABASE_URL: no hand-made references.
         for text in ("railway add", "DATABASE_URL=", "2026-12-01"):

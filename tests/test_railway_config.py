@@ -164,6 +164,19 @@ def test_iac_services_and_variables(combination, get_baked):
         assert not redis, "no Redis service without use_redis"
         assert "REDIS_URL" not in variables
 
+    buckets = [node for node in graph.get("resources", []) if node.get("type") == "bucket"]
+    if answer(answers, "media_storage") == "bucket":
+        assert len(buckets) == 1, "media_storage=bucket: expected one Storage Bucket"
+        for name in BUCKET_VARIABLES:
+            assert variables.get(name) == {
+                "type": "reference",
+                "resource": buckets[0]["address"],
+                "output": name,
+            }, f"{name} is not a reference to the bucket: {variables.get(name)}"
+    else:
+        assert not buckets, "no bucket without media_storage=bucket"
+        assert not set(BUCKET_VARIABLES) & set(variables)
+
 
 @pytest.mark.parametrize("combination", IAC_COMBINATIONS, ids=ids(IAC_COMBINATIONS))
 def test_iac_holds_no_secrets(combination, get_baked):
@@ -327,7 +340,12 @@ OPTIONAL_BRANCHES = {
     "EMAIL_HOST": "smtp.invalid",
     "EMAIL_API_KEY": "unused",
     "SENTRY_DSN": "https://public@127.0.0.1:9/1",
+    # A media_storage=bucket site requires these (read only there; nothing connects).
+    **{name: "unused" for name in ("BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "REGION")},
+    "ENDPOINT": "https://storage.railway.app",
 }
+#: What a Railway Storage Bucket gives a service by reference (docs: storage-buckets).
+BUCKET_VARIABLES = ("BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "REGION", "ENDPOINT")
 
 
 def injected_by_railway(name: str) -> bool:
@@ -404,7 +422,7 @@ def test_apply_deletes_no_variable_the_site_reads(combination, get_baked):
     assert not deleted, f"`railway config apply` would delete these if you set them: {deleted}"
     unread = sorted(set(declared) - read - {"PORT"})
     assert not unread, f"the file declares variables the site never reads: {unread}"
-    for name in read - {"DATABASE_URL", "REDIS_URL"}:
+    for name in read - {"DATABASE_URL", "REDIS_URL", *BUCKET_VARIABLES}:
         assert is_preserved(declared[name]), f"{name} is not preserve()d: {declared[name]}"
 
     domain = answer(answers, "custom_domain")

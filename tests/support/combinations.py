@@ -28,6 +28,7 @@ COMBINATIONS: list[Combination] = [
     Combination("pip", {"package_manager": "pip"}),
     Combination("redis", {"use_redis": True}),
     Combination("legacy-railway-toml", {"railway_config": "railway.toml"}),
+    Combination("bucket", {"media_storage": "bucket"}),
     Combination("django-6.1", {"django_version": "6.1"}),
     Combination(
         "no-sentry-smtp-proprietary",
@@ -91,6 +92,7 @@ CONTRACT_DEFAULTS: dict[str, Any] = {
     "use_sentry": True,
     "use_redis": False,
     "email_backend": "console",
+    "media_storage": "none",
     "time_zone": "UTC",
     "license": "MIT",
 }

@@ -41,6 +41,7 @@ from tests.support.railway_emulator import (
     read_config,
     service_variables,
 )
+from tests.support.s3_server import bucket_variables, s3_server
 from tests.support.venvs import build_venv, python_for
 
 #: DJANGO_ADMIN_URL is not set, so the admin lives at the contract's default path.
@@ -217,12 +218,21 @@ def railway_deployment(
     service = answer(answers, "railway_service_name")
     config = read_config(project, service)
     use_redis = answer(answers, "use_redis")
+    bucket = None
+    if answer(answers, "media_storage") == "bucket":
+        bucket = bucket_variables(combination_id)
+        hidden = [*hidden, bucket["SECRET_ACCESS_KEY"]]
     variables = service_variables(
         config,
         database_url=database_url,
         secret_key=secret_key,
         redis_url=redis_url(combination_id) if use_redis else None,
+        bucket=bucket,
     )
+    if bucket:
+        # moto's server answers on 127.0.0.1, where bucket.host names do not resolve: the user
+        # sets this for an older Railway bucket the same way.
+        variables["AWS_S3_ADDRESSING_STYLE"] = "path"
     domain = public_domain(expected_slug(answers))
     variables.update(railway_variables(service, domain, secrets.token_hex(16)))
     return Deployment(
@@ -278,6 +288,9 @@ def prepared_site(
         variables = {"DATABASE_URL": database_url(name)}
         if answer(answers, "use_redis"):
             variables["REDIS_URL"] = redis_url(combination_id)
+        if answer(answers, "media_storage") == "bucket":
+            # The site's tests make their own buckets on this S3 API (tests/helpers.py).
+            variables["TEST_S3_ENDPOINT"] = s3_server().endpoint
         config = read_config(project, answer(answers, "railway_service_name"))
         deployment = Deployment(
             combination_id, project, venv_python.parent, config, variables, workdir

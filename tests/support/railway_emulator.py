@@ -77,7 +77,7 @@ class RailwayConfig:
     healthcheck_timeout: int
     #: IaC variables of the web service, as in the graph (literal, reference, preserve, ...).
     variables: dict[str, Any]
-    #: Address -> engine ("postgres", "redis") for the databases a reference may point at.
+    #: Address -> engine ("postgres", "redis", "bucket") for what a reference may point at.
     engines: dict[str, str]
 
 
@@ -109,6 +109,9 @@ def read_config(project: Path, service_name: str) -> RailwayConfig:
             for n in resources
             if n.get("type") == "database" and "address" in n
         }
+        engines.update(
+            {str(n["address"]): "bucket" for n in resources if n.get("type") == "bucket"}
+        )
         source = ".railway/railway.py"
     elif (project / "railway.toml").is_file():
         data = tomllib.loads((project / "railway.toml").read_text(encoding="utf-8"))
@@ -130,19 +133,28 @@ def read_config(project: Path, service_name: str) -> RailwayConfig:
 
 
 def service_variables(
-    config: RailwayConfig, *, database_url: str, secret_key: str, redis_url: str | None
+    config: RailwayConfig,
+    *,
+    database_url: str,
+    secret_key: str,
+    redis_url: str | None,
+    bucket: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Return the service's own variables as Railway would resolve them.
 
     IaC: literals as written, references to the PostgreSQL/Redis services resolved to the given
     URLs, ``preserve()`` kept for SECRET_KEY (the one secret a user sets) and left unset for the
     optional ones. railway.toml carries no variables: the user sets DATABASE_URL and SECRET_KEY
-    (and REDIS_URL when the site uses Redis) in the dashboard, as the site's README says.
+    (and REDIS_URL when the site uses Redis, the bucket's references when it has one) in the
+    dashboard, as the site's README says. ``bucket`` holds a bucket's variables by name (BUCKET,
+    ACCESS_KEY_ID, ...): a reference to the bucket resolves to the one its ``output`` names.
     """
     if config.source == "railway.toml":
         out = {"DATABASE_URL": database_url, "SECRET_KEY": secret_key}
         if redis_url:
             out["REDIS_URL"] = redis_url
+        if bucket:
+            out.update(bucket)
         return out
     urls = {"postgres": database_url, "redis": redis_url}
     out = {}
@@ -152,6 +164,11 @@ def service_variables(
             out[name] = str(value.get("value") if isinstance(value, dict) else value)
         elif kind == "reference":
             engine = config.engines.get(str(value.get("resource")))
+            if engine == "bucket":
+                if not bucket or str(value.get("output")) not in bucket:
+                    raise AssertionError(f"{name} refers to a bucket output the test does not run")
+                out[name] = bucket[str(value.get("output"))]
+                continue
             if urls.get(engine) is None:
                 raise AssertionError(f"{name} refers to a {engine!r} service the test does not run")
             out[name] = urls[engine]

@@ -6,7 +6,7 @@ and call ``main()`` with no argument. The first deploy, in this order (README, "
 Railway"):
 
     railway init                     # or: railway link, for an existing project
-    railway config apply             # PostgreSQL{% if cookiecutter.use_redis %}, Redis{% endif %} and an empty {{ cookiecutter.railway_service_name }} service: nothing deploys yet
+    railway config apply             # PostgreSQL{% if cookiecutter.use_redis %}, Redis{% endif %}{% if cookiecutter.media_storage == "bucket" %}, the bucket{% endif %} and an empty {{ cookiecutter.railway_service_name }} service: nothing deploys yet
     python -c "import secrets; print(secrets.token_urlsafe(50))" | railway variable set SECRET_KEY --stdin --service {{ cookiecutter.railway_service_name }}
     railway up --ci --service {{ cookiecutter.railway_service_name }}   # the first deploy, with SECRET_KEY already set
 
@@ -29,7 +29,7 @@ What this file leaves out, on purpose:
 The commands below are the same strings as in Procfile and the README; keep them in step.
 """
 
-from railway_sdk import define_railway, postgres, preserve, project, {% if cookiecutter.use_redis %}redis, {% endif %}service
+from railway_sdk import {% if cookiecutter.media_storage == "bucket" %}bucket, {% endif %}define_railway, postgres, preserve, project, {% if cookiecutter.use_redis %}redis, {% endif %}service
 
 PROJECT_NAME = {{ cookiecutter.project_name|python_string }}
 SERVICE_NAME = "{{ cookiecutter.railway_service_name }}"
@@ -75,6 +75,11 @@ REPLICAS = 1
 RESTART_POLICY_TYPE = "ON_FAILURE"
 # Free and Trial plans allow at most 10 retries.
 RESTART_POLICY_MAX_RETRIES = 10
+{%- if cookiecutter.media_storage == "bucket" %}
+
+# What a Railway Storage Bucket gives a service by reference (docs: storage-buckets).
+BUCKET_VARIABLES = ("BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "REGION", "ENDPOINT")
+{%- endif %}
 
 # Variables the site reads that you may set (`railway variable set NAME=value`); apply keeps
 # them. Their defaults are in the settings and gunicorn.conf.py (.env.production.example).
@@ -90,6 +95,11 @@ OPTIONAL_VARIABLES = (
     "DATABASE_CONN_MAX_AGE",
     "HEALTH_CHECK_TIMEOUT",
     "HEALTH_CHECK_MAX_AGE",
+{%- if cookiecutter.media_storage == "bucket" %}
+    "BUCKET_TIMEOUT",
+    "BUCKET_URL_EXPIRY",
+    "AWS_S3_ADDRESSING_STYLE",
+{%- endif %}
     "WEB_CONCURRENCY",
     "GUNICORN_THREADS",
     "GUNICORN_TIMEOUT",
@@ -118,10 +128,14 @@ OPTIONAL_VARIABLES = (
 
 @define_railway
 def main(ctx=None):
-    """Return the project: PostgreSQL{% if cookiecutter.use_redis %}, Redis{% endif %}, the web service and the task worker, for every environment."""
+    """Return the project: PostgreSQL{% if cookiecutter.use_redis %}, Redis{% endif %}{% if cookiecutter.media_storage == "bucket" %}, a Storage Bucket{% endif %}, the web service and the task worker, for every environment."""
     db = postgres("Postgres")
 {%- if cookiecutter.use_redis %}
     cache = redis("Redis")
+{%- endif %}
+{%- if cookiecutter.media_storage == "bucket" %}
+    # Uploaded files: a private, S3-compatible Railway Storage Bucket, one per environment.
+    uploads = bucket("Bucket")
 {%- endif %}
 
     env = {
@@ -129,6 +143,11 @@ def main(ctx=None):
         "DATABASE_URL": db.env.DATABASE_URL,
 {%- if cookiecutter.use_redis %}
         "REDIS_URL": cache.env.REDIS_URL,
+{%- endif %}
+{%- if cookiecutter.media_storage == "bucket" %}
+        # References to the bucket's credentials, under the names the bucket gives them (the
+        # settings read exactly these).
+        **{name: getattr(uploads.env, name) for name in BUCKET_VARIABLES},
 {%- endif %}
         # Set once with `railway variable set SECRET_KEY --stdin`, before the first deploy.
         "SECRET_KEY": preserve(),
@@ -169,4 +188,4 @@ def main(ctx=None):
         env=dict(env),
     )
 
-    return project(PROJECT_NAME, resources=[db, {% if cookiecutter.use_redis %}cache, {% endif %}web, worker])
+    return project(PROJECT_NAME, resources=[db, {% if cookiecutter.use_redis %}cache, {% endif %}{% if cookiecutter.media_storage == "bucket" %}uploads, {% endif %}web, worker])

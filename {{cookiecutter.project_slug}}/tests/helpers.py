@@ -13,6 +13,10 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+{% if cookiecutter.media_storage == "bucket" -%}
+import boto3
+from botocore.config import Config
+{% endif -%}
 from django.db import connection
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +53,51 @@ def shared_database_url():
     return f"postgres://{credentials}{settings['HOST'] or 'localhost'}{port}/{settings['NAME']}"
 
 
+{%- if cookiecutter.media_storage == "bucket" %}
+
+
+@functools.cache
+def scratch_bucket():
+    """Return the Railway variables of a new, empty bucket on the tests' S3 API.
+
+    The S3 API is the one at TEST_S3_ENDPOINT (any S3-compatible server that takes any
+    credentials, such as moto's: ``pip install "moto[server]"``, ``moto_server -p 5000``, then
+    ``TEST_S3_ENDPOINT=http://127.0.0.1:5000``; CI runs it as a service container).
+    """
+    endpoint = os.environ.get("TEST_S3_ENDPOINT", "").strip()
+    if not endpoint:
+        raise AssertionError(
+            "TEST_S3_ENDPOINT is not set: the bucket tests need an S3 API, e.g. "
+            "pip install 'moto[server]' && moto_server -p 5000, then "
+            "TEST_S3_ENDPOINT=http://127.0.0.1:5000 (README, Tests)"
+        )
+    variables = {
+        "BUCKET": f"test-{secrets.token_hex(6)}",
+        "ACCESS_KEY_ID": "AK" + secrets.token_hex(9).upper(),
+        "SECRET_ACCESS_KEY": secrets.token_urlsafe(30),
+        "REGION": "us-east-1",
+        "ENDPOINT": endpoint,
+        # A local server answers on an IP address, where bucket.host names do not resolve.
+        "AWS_S3_ADDRESSING_STYLE": "path",
+        "BUCKET_TIMEOUT": "2",
+    }
+    bucket_client(variables).create_bucket(Bucket=variables["BUCKET"])
+    return variables
+
+
+def bucket_client(variables):
+    """Return a boto3 S3 client for the bucket these variables describe (not the site's)."""
+    return boto3.client(
+        "s3",
+        endpoint_url=variables["ENDPOINT"],
+        region_name=variables["REGION"],
+        aws_access_key_id=variables["ACCESS_KEY_ID"],
+        aws_secret_access_key=variables["SECRET_ACCESS_KEY"],
+        config=Config(s3={"addressing_style": "path"}, connect_timeout=5, read_timeout=10),
+    )
+{%- endif %}
+
+
 def production_env(**changes):
     """The variables Railway gives the service, plus ``changes`` (None removes a variable)."""
     env = {
@@ -65,6 +114,9 @@ def production_env(**changes):
         "RAILWAY_SERVICE_NAME": "web",
         "PORT": "8080",
     }
+{%- if cookiecutter.media_storage == "bucket" %}
+    env.update(scratch_bucket())
+{%- endif %}
     for name, value in changes.items():
         if value is None:
             env.pop(name, None)

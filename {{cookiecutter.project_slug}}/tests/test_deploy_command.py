@@ -8,17 +8,29 @@ import unittest
 from django.db import connection
 from django.test import TransactionTestCase
 
-from .helpers import PRODUCTION_SETTINGS, production_env, run_python, shared_database_url
+from .helpers import (
+    PRODUCTION_SETTINGS,
+    production_env,
+    run_python,
+{%- if cookiecutter.media_storage == "bucket" %}
+    scratch_bucket,
+{%- endif %}
+    shared_database_url,
+)
+{%- set steps = 5 if cookiecutter.media_storage == "bucket" else 4 %}
 
 DEPLOY = ["manage.py", "deploy", f"--settings={PRODUCTION_SETTINGS}"]
 STEPS = [
     "deployment checks",
+{%- if cookiecutter.media_storage == "bucket" %}
+    "bucket",
+{%- endif %}
     "migration plan",
     "migrate",
     "mail",
 ]
-# "[1/4] deployment checks: no issues (0.41 s)"
-STEP_LINE = re.compile(r"^\[(\d)/4\] (.+?): (.+) \((\d+\.\d\d) s\)$", re.MULTILINE)
+# "[1/{{ steps }}] deployment checks: no issues (0.41 s)"
+STEP_LINE = re.compile(r"^\[(\d)/{{ steps }}\] (.+?): (.+) \((\d+\.\d\d) s\)$", re.MULTILINE)
 
 
 @unittest.skipUnless(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL")
@@ -52,31 +64,31 @@ class DeployCommandTests(TransactionTestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         lines = STEP_LINE.findall(result.stdout)
         self.assertEqual([name for _, name, _, _ in lines], STEPS)
-        self.assertEqual([int(number) for number, _, _, _ in lines], [1, 2, 3, 4])
-        self.assertIn("[3/4] migrate: done (", result.stdout)
+        self.assertEqual([int(number) for number, _, _, _ in lines], list(range(1, len(STEPS) + 1)))
+        self.assertIn("[{{ steps - 1 }}/{{ steps }}] migrate: done (", result.stdout)
         # No mail service configured: the deploy goes on, and says so.
-        self.assertIn("[4/4] mail: skipped (mail is not configured: ", result.stdout)
+        self.assertIn("[{{ steps }}/{{ steps }}] mail: skipped (mail is not configured: ", result.stdout)
         last_line = result.stdout.strip().splitlines()[-1]
-        self.assertRegex(last_line, r"^deploy: ready to start; 4 steps in \d+\.\d\d s$")
+        self.assertRegex(last_line, r"^deploy: ready to start; {{ steps }} steps in \d+\.\d\d s$")
         self.assertNoSecrets(result.stdout, result.stderr)
 
     def test_dry_run_applies_nothing(self):
         result = self.deploy("--dry-run")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertRegex(result.stdout, r"\[3/4\] migrate: skipped \(--dry-run\) \(\d+\.\d\d s\)")
+        self.assertRegex(result.stdout, r"\[{{ steps - 1 }}/{{ steps }}\] migrate: skipped \(--dry-run\) \(\d+\.\d\d s\)")
         self.assertIn("deploy: dry run passed, nothing applied", result.stdout)
 
     def test_deployment_warnings_stop_the_deploy(self):
         result = self.deploy(SECURE_HSTS_PRELOAD="false")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("security.W021", result.stderr)
-        self.assertRegex(result.stderr, r"\[1/4\] deployment checks: FAILED \(\d+\.\d\d s\)")
+        self.assertRegex(result.stderr, r"\[1/{{ steps }}\] deployment checks: FAILED \(\d+\.\d\d s\)")
         # The steps after the failure are shown as not run, and one line sums it up.
         for number, name in enumerate(STEPS[1:], start=2):
-            self.assertIn(f"[{number}/4] {name}: not run", result.stdout)
+            self.assertIn(f"[{number}/{{ steps }}] {name}: not run", result.stdout)
         self.assertRegex(
             result.stderr,
-            r"deploy stopped at 'deployment checks' \(step 1/4\) after \d+\.\d\d s",
+            r"deploy stopped at 'deployment checks' \(step 1/{{ steps }}\) after \d+\.\d\d s",
         )
         self.assertNotIn("ready to start", result.stdout)
 
@@ -121,9 +133,28 @@ class DeployCommandTests(TransactionTestCase):
         self.assertIs(report["ok"], False)
         self.assertEqual(report["failed_step"], "deployment checks")
         outcomes = [step["outcome"] for step in report["steps"]]
-        self.assertEqual(outcomes, ["failed", "not run", "not run", "not run"])
+        self.assertEqual(outcomes, ["failed"] + ["not run"] * (len(STEPS) - 1))
         self.assertIn("security.W021", report["steps"][0]["detail"])
         self.assertIn("deploy stopped at 'deployment checks'", stderr)
+
+{%- if cookiecutter.media_storage == "bucket" %}
+
+    def test_bucket_step_heads_the_bucket(self):
+        code, report, stderr = self.deploy_json("--dry-run")
+        self.assertEqual(code, 0, stderr)
+        [step] = [step for step in report["steps"] if step["name"] == "bucket"]
+        self.assertEqual(step["outcome"], "ok")
+        self.assertEqual(step["detail"], f"{scratch_bucket()['BUCKET']!r} answers")
+
+    def test_unreachable_bucket_stops_the_deploy_before_migrating(self):
+        code, report, stderr = self.deploy_json(ENDPOINT="http://127.0.0.1:1", BUCKET_TIMEOUT="1")
+        self.assertNotEqual(code, 0)
+        self.assertEqual(report["failed_step"], "bucket")
+        [step] = [step for step in report["steps"] if step["name"] == "bucket"]
+        self.assertIn("did not answer", step["detail"])
+        self.assertEqual(report["steps"][-1]["outcome"], "not run")
+        self.assertNotIn(scratch_bucket()["SECRET_ACCESS_KEY"], json.dumps(report) + stderr)
+{%- endif %}
 
     def test_json_report_shows_no_secrets(self):
         password = secrets.token_urlsafe(16)

@@ -29,6 +29,10 @@ from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+{%- if cookiecutter.media_storage == "bucket" %}
+
+from .media import check_bucket
+{%- endif %}
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +145,11 @@ PROBES = [
     Probe("cache", check_cache),
 {%- endif %}
 ]
+{%- if cookiecutter.media_storage == "bucket" %}
+# The bucket only where one is configured: local development and the tests store files on disk.
+if getattr(settings, "BUCKET", None):
+    PROBES.append(Probe("bucket", check_bucket))
+{%- endif %}
 
 
 @never_cache

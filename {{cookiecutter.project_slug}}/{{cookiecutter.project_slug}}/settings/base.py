@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 {%- endif %}
     "django_tasks_db",
     "{{ cookiecutter.project_slug }}",
+    "{{ cookiecutter.project_slug }}.users",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A file storage that cannot take an upload answers 503 with a sentence (see media.py).
+    "{{ cookiecutter.project_slug }}.media.StorageUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "{{ cookiecutter.project_slug }}.urls"
@@ -129,6 +132,10 @@ HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 2.0)
 # ... and how old (seconds) a finished check's result may be to answer again (0: never reused).
 HEALTH_CHECK_MAX_AGE = env_float("HEALTH_CHECK_MAX_AGE", 1.0)
 
+# Accounts: the site's own user model (users/models.py), in place from the first migration
+
+AUTH_USER_MODEL = "users.User"
+
 # Passwords
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -145,10 +152,13 @@ TIME_ZONE = "{{ cookiecutter.time_zone }}"
 USE_I18N = True
 USE_TZ = True
 
-# Static files: collected at build time, served by WhiteNoise with hashed names
+# Static files: collected at build time, served by WhiteNoise with hashed names. Uploaded files
+# (media): in media/ (git-ignored) for local development and the tests; production decides.
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = BASE_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

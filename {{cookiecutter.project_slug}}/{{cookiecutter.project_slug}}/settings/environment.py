@@ -24,6 +24,9 @@ SECRET_VARIABLES = (
     "SENTRY_DSN",
     "EMAIL_HOST_PASSWORD",
     "EMAIL_API_KEY",
+{%- if cookiecutter.media_storage == "bucket" %}
+    "SECRET_ACCESS_KEY",
+{%- endif %}
 )
 
 GENERATE_KEY_HINT = (
@@ -187,3 +190,39 @@ def require_database_url():
     if not parts.hostname or not parts.path.strip("/") or port == 0:
         raise ConfigurationError(f"DATABASE_URL needs a host and a database name: {fix}")
     return url
+
+{%- if cookiecutter.media_storage == "bucket" %}
+
+
+#: The variables a Railway Storage Bucket gives a service by reference, under these names.
+BUCKET_VARIABLES = ("BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "REGION", "ENDPOINT")
+
+
+def require_bucket_variables():
+    """Return the bucket's variables by name; refuse a missing one or an ENDPOINT that is no URL."""
+    values = {name: env_str(name) for name in BUCKET_VARIABLES}
+    missing = [name for name, value in values.items() if not value]
+    fix = (
+        "on Railway set each to a reference to the bucket, e.g. "
+        "{% raw %}BUCKET=${{Bucket.BUCKET}}{% endraw %} (README, 'Uploaded files')"
+    )
+    if missing:
+        raise ConfigurationError(f"{', '.join(missing)} not set: {fix}")
+    parts = urlsplit(values["ENDPOINT"])
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(
+            f"ENDPOINT={values['ENDPOINT']!r} must be a URL like https://storage.railway.app: {fix}"
+        )
+    return values
+
+
+def bucket_addressing_style():
+    """Return AWS_S3_ADDRESSING_STYLE: ``virtual`` (the default) or ``path``, for older buckets."""
+    style = env_str("AWS_S3_ADDRESSING_STYLE", "virtual").lower()
+    if style not in ("virtual", "path"):
+        raise ConfigurationError(
+            f"AWS_S3_ADDRESSING_STYLE={style!r} must be virtual or path"
+            " (the bucket's Credentials tab on Railway says which)"
+        )
+    return style
+{%- endif %}

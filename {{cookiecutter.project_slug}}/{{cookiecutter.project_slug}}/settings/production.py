@@ -4,22 +4,34 @@ Everything comes from the environment. The only variables a first deploy needs a
 and DATABASE_URL; the rest are either injected by Railway (PORT, RAILWAY_PUBLIC_DOMAIN, ...) or
 optional. DEBUG is off and no variable can turn it on.
 """
+{%- if cookiecutter.media_storage == "bucket" %}
+
+from botocore.config import Config
+{%- endif %}
 
 from .base import *  # noqa: F403
 from .base import database_config
 from .environment import (
 {%- if cookiecutter.email_backend == "api" %}
     EMAIL_PROVIDERS,
+{%- endif %}
+{%- if cookiecutter.media_storage == "bucket" %}
+    bucket_addressing_style,
+{%- endif %}
+{%- if cookiecutter.email_backend == "api" %}
     email_provider,
     env_api_url,
 {%- endif %}
     env_bool,
-{%- if cookiecutter.use_sentry %}
+{%- if cookiecutter.use_sentry or cookiecutter.media_storage == "bucket" %}
     env_float,
 {%- endif %}
     env_int,
     env_list,
     env_str,
+{%- if cookiecutter.media_storage == "bucket" %}
+    require_bucket_variables,
+{%- endif %}
     require_database_url,
     require_secret_key,
 )
@@ -78,6 +90,52 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+{%- if cookiecutter.media_storage == "bucket" %}
+
+# Uploaded files: a Railway Storage Bucket (S3 API), configured from the variables the bucket
+# gives the service by reference, under its own names. Nothing is written to the container, whose
+# files vanish at each deploy and differ between replicas. The bucket is private: pages link to
+# files with presigned URLs that expire.
+
+BUCKET = require_bucket_variables()
+# Seconds to connect, and to wait for each answer, before an upload or /health/ gives up.
+BUCKET_TIMEOUT = env_float("BUCKET_TIMEOUT", 5.0)
+# "virtual" (bucket.host, Railway's default) or "path" (host/bucket, for older buckets: the
+# bucket's Credentials tab says which).
+AWS_S3_ADDRESSING_STYLE = bucket_addressing_style()
+STORAGES["default"] = {
+    "BACKEND": "storages.backends.s3.S3Storage",
+    "OPTIONS": {
+        "bucket_name": BUCKET["BUCKET"],
+        "access_key": BUCKET["ACCESS_KEY_ID"],
+        "secret_key": BUCKET["SECRET_ACCESS_KEY"],
+        "region_name": BUCKET["REGION"],
+        "endpoint_url": BUCKET["ENDPOINT"],
+        "addressing_style": AWS_S3_ADDRESSING_STYLE,
+        "signature_version": "s3v4",
+        "default_acl": "private",
+        "querystring_auth": True,
+        # A presigned link works this many seconds (default: one hour).
+        "querystring_expire": env_int("BUCKET_URL_EXPIRY", 3600, minimum=60),
+        "file_overwrite": False,
+        "client_config": Config(
+            connect_timeout=BUCKET_TIMEOUT,
+            read_timeout=BUCKET_TIMEOUT,
+            # No retries: an upload makes two calls (does the name exist? then the write), so a
+            # bucket that hangs costs at most 2 x BUCKET_TIMEOUT, well inside GUNICORN_TIMEOUT.
+            retries={"mode": "standard", "total_max_attempts": 1},
+            signature_version="s3v4",
+            s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
+        ),
+    },
+}
+{%- else %}
+
+# Uploaded files: this site was generated without a bucket (media_storage "none"), and a
+# container's files vanish at each deploy, so production refuses to store uploads (media.py).
+
+STORAGES["default"] = {"BACKEND": "{{ cookiecutter.project_slug }}.media.UploadsRefusedStorage"}
+{%- endif %}
 
 {%- if cookiecutter.use_redis %}
 

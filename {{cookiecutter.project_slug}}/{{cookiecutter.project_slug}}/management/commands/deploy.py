@@ -8,6 +8,10 @@ DATABASE_URL before the command starts, so the steps check only what nothing els
 
 - deployment checks: ``check --deploy --fail-level WARNING``, Django's warnings about this
   configuration (HSTS, cookies, ...), which a start-up does not run;
+{%- if cookiecutter.media_storage == "bucket" %}
+- bucket: a HEAD on the Storage Bucket that keeps uploaded files, so wrong credentials or a
+  bucket that does not answer stop the deploy instead of the first upload;
+{%- endif %}
 - migration plan: the first query to the database, and the migrations about to be applied,
   listed in the deploy log before anything changes;
 - migrate: applies them (skipped with ``--dry-run``);
@@ -40,6 +44,9 @@ from django.core.management.base import BaseCommand, CommandError, SystemCheckEr
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
+{% if cookiecutter.media_storage == "bucket" -%}
+from ...media import check_bucket
+{% endif -%}
 from ...settings.environment import SECRET_VARIABLES, env_str
 
 CHECK_ID = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)*\.[CEWI]\d{3}\b")
@@ -125,6 +132,9 @@ class Command(BaseCommand):
         self.step_err = io.StringIO() if self.as_json else self.stderr
         steps = [
             ("deployment checks", self.check_deploy),
+{%- if cookiecutter.media_storage == "bucket" %}
+            ("bucket", self.check_bucket),
+{%- endif %}
             ("migration plan", self.show_plan),
             ("migrate", self.skip_migrate if dry_run else self.migrate),
             ("mail", self.check_mail),
@@ -225,6 +235,22 @@ class Command(BaseCommand):
             found = sorted(set(CHECK_ID.findall(str(error)))) or ["see manage.py check --deploy"]
             raise StepFailed(f"Django's deployment checks reported: {', '.join(found)}") from None
         return "no issues"
+
+{%- if cookiecutter.media_storage == "bucket" %}
+
+    def check_bucket(self, **options):
+        """Check that the bucket answers with these credentials (a HEAD on the bucket)."""
+        if not getattr(settings, "BUCKET", None):
+            raise StepSkipped("no bucket configured (uploads go to media/)")
+        try:
+            check_bucket()
+        except Exception as error:
+            raise StepFailed(
+                f"the bucket {settings.BUCKET['BUCKET']!r} at {settings.BUCKET['ENDPOINT']}"
+                f" did not answer: {type(error).__name__}"
+            ) from None
+        return f"{settings.BUCKET['BUCKET']!r} answers"
+{%- endif %}
 
     def show_plan(self, **options):
         """List the migrations to apply, reading their state from the database."""

@@ -1,0 +1,1 @@
+"""The site's accounts: a custom user model, in place from the first migration."""
