@@ -16,12 +16,11 @@ twin that answered with fewer bytes or fewer headers stops the run instead of fl
 
 from __future__ import annotations
 
+import http.client
 import json
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import http.client
 
 from bench.load import BROWSER_HEADERS, LoadSettings, combine, measure
 from bench.report import fmt_ms, fmt_rps, render_table
@@ -51,8 +50,8 @@ from pathlib import Path
 
 _ANSWERS = json.loads(Path(__file__).with_name("twin_answers.json").read_text())
 ANSWERS = {
-    path: (answer["status"], [tuple(h) for h in answer["headers"]], answer["body"].encode("latin-1"))
-    for path, answer in _ANSWERS.items()
+    path: (a["status"], [tuple(h) for h in a["headers"]], a["body"].encode("latin-1"))
+    for path, a in _ANSWERS.items()
 }
 MISSING = ("404 Not Found", [("Content-Length", "0")], b"")
 
