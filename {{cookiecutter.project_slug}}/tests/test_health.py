@@ -185,9 +185,8 @@ class ReadinessAnswerTests(SimpleTestCase):
         response = JsonResponse({"status": health.PASSING, "call": self.calls})
         response["Expires"] = "Thu, 01 Jan 1970 00:00:00 GMT"
         response["Content-Security-Policy"] = "default-src 'none'"
-        response.fresh_until = (
-            None if self.holds_for is None else time.monotonic() + self.holds_for
-        )
+        holds_for = self.holds_for
+        response.fresh_until = None if holds_for is None else time.monotonic() + holds_for
         return response
 
     def middleware(self):

@@ -25,10 +25,10 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as CheckTimeout
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
 {%- if cookiecutter.use_redis %}
 from django.core.cache import cache
 {%- endif %}
+from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
 from django.db import connections
 from django.http import HttpResponse, JsonResponse
 from django.utils.http import http_date
@@ -200,7 +200,8 @@ class ReadinessAnswerMiddleware:
         response = self.get_response(request)
         until = getattr(response, "fresh_until", None)
         if until is not None and not response.cookies and not response.streaming:
-            self.answers[key] = (until, response.status_code, dict(response.items()), response.content)
+            kept = (until, response.status_code, dict(response.items()), response.content)
+            self.answers[key] = kept
         return response
 
     @staticmethod
