@@ -179,6 +179,8 @@ class ReadinessAnswerTests(SimpleTestCase):
         self.calls = 0
         self.holds_for = 60.0
         self.factory = RequestFactory()
+        health.ANSWERS.clear()  # the process's kept answers: each case starts without any
+        self.addCleanup(health.ANSWERS.clear)
 
     def answer(self, request):
         self.calls += 1

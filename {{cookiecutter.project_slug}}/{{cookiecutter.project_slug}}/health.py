@@ -41,6 +41,9 @@ PASSING = "pass"
 FAILING = "fail"
 #: The readiness path (urls.py), the one answer ReadinessAnswerMiddleware keeps.
 READINESS_PATH = "/health/"
+#: The kept readiness answers of this process, (host, scheme) -> (fresh until, status, headers,
+#: body); front.py answers from them before Django is entered while they are fresh.
+ANSWERS = {}
 
 
 def check_database():
@@ -184,19 +187,16 @@ class ReadinessAnswerMiddleware:
         if settings.DEBUG or settings.HEALTH_CHECK_MAX_AGE <= 0:
             raise MiddlewareNotUsed
         self.get_response = get_response
-        self.answers = {}
+        self.answers = ANSWERS
 
     def __call__(self, request):
         key = self.key(request)
         if key is None:
             return self.get_response(request)
-        kept = self.answers.get(key)
-        if kept is not None and time.monotonic() < kept[0]:
-            _, status, headers, content = kept
-            response = HttpResponse(content, status=status, headers=headers)
-            if "Expires" in headers:
-                response["Expires"] = http_date()
-            return response
+        kept = fresh_answer(key)
+        if kept is not None:
+            status, headers, content = kept
+            return HttpResponse(content, status=status, headers=headers)
         response = self.get_response(request)
         until = getattr(response, "fresh_until", None)
         if until is not None and not response.cookies and not response.streaming:
@@ -217,3 +217,17 @@ class ReadinessAnswerMiddleware:
             return request.get_host(), request.scheme
         except DisallowedHost:
             return None
+
+
+def fresh_answer(key):
+    """Return the kept (status, headers, body) for ``key`` while it is fresh, else None.
+
+    The headers are a copy, with Expires (never_cache's) dated now.
+    """
+    kept = ANSWERS.get(key)
+    if kept is None or time.monotonic() >= kept[0]:
+        return None
+    _, status, headers, content = kept
+    if "Expires" in headers:
+        headers = {**headers, "Expires": http_date()}
+    return status, headers, content

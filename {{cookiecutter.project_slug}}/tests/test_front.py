@@ -1,16 +1,23 @@
-"""static_front.py: static files answered in front of Django keep every header Django gives them.
+"""front.py: answers given before Django is entered keep every byte and header Django gave them.
 
-Each case runs the WSGI application of wsgi.py (what gunicorn runs, StaticFront included) in a
-production process and notes, for each request, whether Django's handler was entered.
+The requests run through the WSGI application of wsgi.py (what gunicorn runs, Front included)
+in a production process, which notes for each request whether Django's handler was entered.
 """
 
 import json
 import unittest
 
-from .helpers import PUBLIC_DOMAIN, build_static_files, production_env, run_python
+from .helpers import (
+    HEALTHCHECK_HOST,
+    PUBLIC_DOMAIN,
+    build_static_files,
+    production_env,
+    run_python,
+    shared_database_url,
+)
 
 # Calls wsgi.application with a WSGI environ per request; prints status, headers, body and
-# whether the request reached Django (the application StaticFront wraps).
+# whether the request reached Django (the application Front wraps).
 WSGI_SCRIPT = """
 import io, json, sys
 from wsgiref.util import setup_testing_defaults
@@ -49,16 +56,16 @@ SECURITY_HEADERS = (
 )
 
 
-def wsgi_requests(requests):
+def wsgi_requests(requests, env=None):
     """Make ``requests`` ([(method, path, headers), ...]) through wsgi.application."""
     build_static_files()
-    result = run_python(["-c", WSGI_SCRIPT, json.dumps(requests)], production_env())
+    result = run_python(["-c", WSGI_SCRIPT, json.dumps(requests)], env or production_env())
     if result.returncode != 0:
         raise AssertionError(f"the production process failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-class StaticFrontTests(unittest.TestCase):
+class StaticFileTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.first, cls.second, cls.head, cls.plain, cls.post, cls.page = wsgi_requests(
@@ -102,3 +109,67 @@ class StaticFrontTests(unittest.TestCase):
         self.assertTrue(self.post["through_django"])
         self.assertEqual(self.page["status"], 200)
         self.assertTrue(self.page["through_django"])
+
+
+class KeptAnswerTests(unittest.TestCase):
+    """The landing page and /health/, once Django has given them, come from the front."""
+
+    @classmethod
+    def setUpClass(cls):
+        env = production_env(DATABASE_URL=shared_database_url())
+        probe = {"host": HEALTHCHECK_HOST}
+        stranger = {**EDGE, "host": "elsewhere.example.com"}
+        (
+            cls.page,
+            cls.page_again,
+            cls.page_plain,
+            cls.page_query,
+            cls.page_stranger,
+            cls.health,
+            cls.health_again,
+            cls.health_edge,
+            cls.health_stranger,
+        ) = wsgi_requests(
+            [
+                ("GET", "/", EDGE),
+                ("GET", "/", EDGE),
+                ("GET", "/", {"host": PUBLIC_DOMAIN}),
+                ("GET", "/?q=1", EDGE),
+                ("GET", "/", stranger),
+                ("GET", "/health/", probe),
+                ("GET", "/health/", probe),
+                ("GET", "/health/", {**probe, "x-forwarded-proto": "https"}),
+                ("GET", "/health/", {"host": "elsewhere.example.com"}),
+            ],
+            env,
+        )
+
+    def test_the_landing_page_comes_from_the_front_with_every_header(self):
+        self.assertTrue(self.page["through_django"])
+        self.assertFalse(self.page_again["through_django"])
+        self.assertEqual(self.page_again["status"], 200)
+        self.assertEqual(self.page_again["body"], self.page["body"])
+        self.assertEqual(self.page_again["headers"], self.page["headers"])
+        self.assertIn("Content-Security-Policy", self.page_again["headers"])
+        self.assertIn("X-Frame-Options", self.page_again["headers"])
+
+    def test_plain_http_queries_and_unknown_hosts_still_go_through_django(self):
+        self.assertEqual(self.page_plain["status"], 301)
+        self.assertTrue(self.page_plain["through_django"])
+        self.assertTrue(self.page_query["through_django"])
+        self.assertEqual(self.page_stranger["status"], 400)
+        self.assertTrue(self.page_stranger["through_django"])
+        self.assertEqual(self.health_stranger["status"], 400)
+
+    def test_a_fresh_health_answer_comes_from_the_front_for_the_same_scheme(self):
+        self.assertEqual(self.health["status"], 200, self.health["body"])
+        self.assertTrue(self.health["through_django"])
+        self.assertFalse(self.health_again["through_django"])
+        self.assertEqual(self.health_again["body"], self.health["body"])
+        for name, value in self.health["headers"].items():
+            if name != "Expires":
+                with self.subTest(header=name):
+                    self.assertEqual(self.health_again["headers"][name], value)
+        self.assertIn("Expires", self.health_again["headers"])
+        self.assertTrue(self.health_edge["through_django"])  # HTTPS: another answer (HSTS)
+        self.assertIn("Strict-Transport-Security", self.health_edge["headers"])
