@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench            # the table; also written to docs/benchmarks.md
     .venv/bin/python -m bench --compare workers  # or: database, gunicorn (variants of the site)
+    .venv/bin/python -m bench --twins    # the site against its twins (bench/twins.py), as ratios
 
 One run bakes the default site, installs it from its hashed lock, collects its static files,
 runs its pre-deploy step against a throwaway PostgreSQL database, rebuilds the brief's project
@@ -66,6 +67,17 @@ from bench.report import (
     stylesheet_href,
     targets_table,
     write_docs,
+)
+from bench.twins import (
+    TWIN_ROWS,
+    Pair,
+    check_twin,
+    describe,
+    fetch_answer,
+    run_rounds,
+    twin_command,
+    twins_table,
+    write_twins,
 )
 from tests.support.databases import manage_database
 from tests.support.railway_emulator import HungDatabase
@@ -264,6 +276,67 @@ def compare_run(
     return title + "\n\n" + render_table(headers, rows)
 
 
+def twins_run(env: Environment, load: LoadSettings, rounds: int) -> str:
+    """Measure the site against its twins (bench/twins.py); return the table and its notes."""
+    load_before = load_average()
+    site_cmd = shlex.join([str(env.site_bin / "gunicorn"), "--config", "gunicorn.conf.py"])
+    site = Server("site", site_cmd, env.site_dir, env.site_env(), env.workdir / "site.log")
+    folder = env.workdir / "twins"
+    servers = [site]
+    try:
+        site.start()
+        if wait_healthy(site)["probe"] is None:
+            raise RuntimeError(f"the site did not become healthy; see {site.log}")
+        fetch_answer(site.port, "/")  # the first answer fills the page cache
+        page, health = fetch_answer(site.port, "/"), fetch_answer(site.port, "/health/")
+        css_path = stylesheet_href(page.body.decode("utf-8", "replace"))
+        if page.status != 200 or health.status != 200 or not css_path:
+            raise RuntimeError(f"the site answered / {page.status}, /health/ {health.status}")
+        css = fetch_answer(site.port, css_path)
+        write_twins(folder, page, health, css, env.site_dir / "staticfiles", "/static/")
+        gunicorn = env.site_bin / "gunicorn"
+        twin = Server(
+            "twin",
+            twin_command(gunicorn, folder, "twin_wsgi:application"),
+            env.site_dir,
+            env.site_env(),
+            env.workdir / "twin.log",
+        )
+        whitenoise = Server(
+            "twin-whitenoise",
+            twin_command(gunicorn, folder, "twin_whitenoise:application"),
+            env.site_dir,
+            env.site_env(),
+            env.workdir / "twin-whitenoise.log",
+        )
+        servers += [twin, whitenoise]
+        for server in (twin, whitenoise):
+            server.start()
+            wait_listening(server)
+        check_twin(page, fetch_answer(twin.port, "/"), "/")
+        check_twin(health, fetch_answer(twin.port, "/health/"), "/health/")
+        check_twin(css, fetch_answer(whitenoise.port, css_path), "the stylesheet")
+        paths = {"page": "/", "health": "/health/", "css": css_path}
+        pairs = [Pair(kind, label, paths[kind]) for kind, label in TWIN_ROWS]
+        ports = {"page": twin.port, "health": twin.port, "css": whitenoise.port}
+        run_rounds(pairs, site.port, ports, load, rounds)
+    finally:
+        for server in servers:
+            server.stop()
+    return twins_table(pairs) + "\n\n" + describe(load, rounds, load_before, load_average())
+
+
+def wait_listening(server: Server, limit: float = 30.0) -> None:
+    """Return once ``server`` answers HTTP at all; raise after ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            request(server.port, "/", {"Host": "localhost"}, timeout=2)
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"{server.name} did not answer in {limit:.0f} s; see {server.log}")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Return the command line's options."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
@@ -271,6 +344,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--compare",
         choices=["workers", "database", "gunicorn"],
         help="compare variants of the site instead",
+    )
+    parser.add_argument(
+        "--twins", action="store_true", help="the site against its twins (bench/twins.py)"
     )
     parser.add_argument("--only", default="", help="--compare: comma-separated variant labels")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of load (median)")
@@ -292,7 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     env = None
     try:
         env = prepare(workdir, with_pool=args.compare == "database")
-        if args.compare:
+        if args.twins:
+            text = twins_run(env, load, args.rounds)
+            section = "twins"
+        elif args.compare:
             only = [label.strip() for label in args.only.split(",") if label.strip()]
             text = compare_run(env, load, args.rounds, args.compare, only)
             section = f"compare-{args.compare}"

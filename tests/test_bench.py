@@ -6,13 +6,17 @@ timing.
 
 from __future__ import annotations
 
+import importlib.util
 import py_compile
 import re
+import shutil
+import threading
+import wsgiref.simple_server
 from pathlib import Path
 
 import pytest
 
-from bench import brief, load, report
+from bench import brief, load, report, twins
 
 # The output of `wrk -t 2 -c 32 -d 8s --latency` (wrk 4.1.0), figures edited for the test.
 WRK_OUTPUT = """\
@@ -175,3 +179,136 @@ def test_combine_takes_medians_and_adds_errors():
     assert (combined["rps"], combined["p50"], combined["p99"]) == (200.0, 3.0, 50.0)
     assert (combined["non_2xx"], combined["socket_errors"]) == (1, 2)
     assert combined["status"] == "200,503"
+
+
+# The twins (bench/twins.py): built from an answer, compared with it, and the ratio table.
+
+PAGE_ANSWER = twins.Answer(
+    200,
+    "OK",
+    [
+        ("Date", "Wed, 02 Dec 2026 10:00:00 GMT"),
+        ("Server", "gunicorn"),
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", "11"),
+        ("Expires", "Wed, 02 Dec 2026 10:00:00 GMT"),
+        ("Strict-Transport-Security", "max-age=31536000"),
+    ],
+    b"<p>page</p>",
+)
+
+
+def test_differences_name_each_header_status_and_body():
+    twin = twins.Answer(
+        503,
+        "Service Unavailable",
+        [("Content-Type", "text/html; charset=utf-8"), ("Expires", "x"), ("X-Extra", "1")],
+        b"<p>other</p>",
+    )
+    found = twins.differences(PAGE_ANSWER, twin)
+    assert found[0] == "status 503, the site's 200"
+    assert "strict-transport-security: None, the site's 'max-age=31536000'" in found
+    assert "x-extra: '1', the site's None" in found
+    assert "content-length: None, the site's '11'" in found
+    assert found[-1] == "body of 12 bytes, the site's 11"
+    with pytest.raises(RuntimeError, match="the twin of / does not match the site: status 503"):
+        twins.check_twin(PAGE_ANSWER, twin, "/")
+
+
+def test_differences_leave_out_the_servers_headers_and_the_time_in_expires():
+    twin = twins.Answer(
+        200,
+        "OK",
+        [
+            ("Date", "Thu, 03 Dec 2026 11:11:11 GMT"),
+            ("Server", "other"),
+            ("content-type", "text/html; charset=utf-8"),
+            ("Content-Length", "11"),
+            ("Expires", "Thu, 03 Dec 2026 11:11:11 GMT"),
+            ("Strict-Transport-Security", "max-age=31536000"),
+        ],
+        b"<p>page</p>",
+    )
+    assert twins.differences(PAGE_ANSWER, twin) == []
+    without_expires = twins.Answer(200, "OK", twin.headers[:4] + twin.headers[5:], twin.body)
+    assert twins.differences(PAGE_ANSWER, without_expires) == [
+        "expires: None, the site's 'Wed, 02 Dec 2026 10:00:00 GMT'"
+    ]
+
+
+def test_the_whitenoise_twin_gets_the_headers_whitenoise_does_not_set():
+    css = twins.Answer(
+        200,
+        "OK",
+        [
+            ("Date", "d"),
+            ("Content-Type", "text/css"),
+            ("Cache-Control", "max-age=315360000, public, immutable"),
+            ("Content-Encoding", "br"),
+            ("Vary", "Accept-Encoding"),
+            ("ETag", '"x"'),
+            ("Cross-Origin-Resource-Policy", "same-origin"),
+            ("X-Content-Type-Options", "nosniff"),
+        ],
+        b"css",
+    )
+    assert twins.middleware_headers(css) == [
+        ["Cross-Origin-Resource-Policy", "same-origin"],
+        ["X-Content-Type-Options", "nosniff"],
+    ]
+    assert twins.max_age(css) == 315360000
+    with pytest.raises(ValueError, match="no Cache-Control max-age"):
+        twins.max_age(PAGE_ANSWER)
+
+
+def _figures(rps, p50, p99):
+    return {"rps": rps, "p50": p50, "p99": p99, "non_2xx": 0, "socket_errors": 0, "status": 200}
+
+
+def test_ratio_rows_give_medians_ratio_target_and_latency_spread():
+    page = twins.Pair("page", "`/`", "/")
+    page.site = [_figures(900.0, 10.0, 20.0), _figures(950.0, 11.0, 40.0)]
+    page.twin = [_figures(1000.0, 5.0, 9.0), _figures(1000.0, 5.0, 11.0)]
+    health = twins.Pair("health", "`/health/`", "/health/")
+    health.site = [_figures(500.0, 10.0, 50.0)]
+    health.twin = [_figures(1000.0, 5.0, 10.0)]
+    page_row, health_row = twins.ratio_rows([page, health])
+    assert page_row[:5] == ["`/`", "925", "1,000", "0.93", "≥ 0.90 yes"]
+    assert page_row[5:8] == ["10.5 / 30.0", "2.9×", "5.0 / 10.0"]
+    assert health_row[3:5] == ["0.50", "≥ 0.65 **no**"]
+    assert health_row[6] == "5.0× **over 3×**"
+    table = twins.twins_table([page, health])
+    assert table.splitlines()[0].startswith("| path ")
+    assert len(table.splitlines()) == 4
+
+
+def test_a_twin_gives_the_sites_answer_under_a_real_load(tmp_path):
+    """A tiny real run: the twin WSGI app from an answer, served, checked and loaded by wrk."""
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is not on PATH: apt-get install wrk (the benchmark and CI need it)")
+    css = twins.Answer(200, "OK", [("Cache-Control", "max-age=60")], b"")
+    twins.write_twins(tmp_path, PAGE_ANSWER, PAGE_ANSWER, css, tmp_path, "/static/")
+    spec = importlib.util.spec_from_file_location("twin_wsgi", tmp_path / "twin_wsgi.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    server = wsgiref.simple_server.make_server(
+        "127.0.0.1", 0, module.application, handler_class=_QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        twin = twins.fetch_answer(port, "/")
+        twins.check_twin(PAGE_ANSWER, twin, "/")
+        figures = load.measure(port, "/", load.LoadSettings(1, 0, 2, 1))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert figures["status"] == 200
+    assert figures["rps"] > 0 and figures["non_2xx"] == 0
+    assert figures["p50"] <= figures["p99"]
+
+
+class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+        pass

@@ -3,10 +3,13 @@
 import json
 import socket
 import threading
+import time
 import unittest
 
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import OperationalError, connection
-from django.test import TestCase
+from django.http import JsonResponse
+from django.test import RequestFactory, SimpleTestCase, TestCase, override_settings
 
 from {{ cookiecutter.project_slug }} import health
 
@@ -188,3 +191,101 @@ class OutOfConnectionsTests(unittest.TestCase):
             self.assertEqual(probe.run(timeout=2), health.FAILING)
         self.assertNotIn("max_connections", logged.records[0].getMessage())
         self.assertIsNotNone(logged.records[0].exc_info)
+
+
+class ReadinessAnswerTests(SimpleTestCase):
+    """ReadinessAnswerMiddleware: the answer is kept while its checks are fresh, then rebuilt.
+
+    ``answer`` stands in for the middleware and view below it, counts calls, and says how long
+    its answer holds as readiness does (``fresh_until``, a time.monotonic() value).
+    """
+
+    def setUp(self):
+        self.calls = 0
+        self.holds_for = 60.0
+        self.factory = RequestFactory()
+        health.ANSWERS.clear()  # the process's kept answers: each case starts without any
+        self.addCleanup(health.ANSWERS.clear)
+
+    def answer(self, request):
+        self.calls += 1
+        response = JsonResponse({"status": health.PASSING, "call": self.calls})
+        response["Expires"] = "Thu, 01 Jan 1970 00:00:00 GMT"
+        response["Content-Security-Policy"] = "default-src 'none'"
+        holds_for = self.holds_for
+        response.fresh_until = None if holds_for is None else time.monotonic() + holds_for
+        return response
+
+    def middleware(self):
+        return health.ReadinessAnswerMiddleware(self.answer)
+
+    def test_a_fresh_answer_is_given_again_with_its_headers(self):
+        middleware = self.middleware()
+        first = middleware(self.factory.get("/health/"))
+        second = middleware(self.factory.get("/health/"))
+        self.assertEqual(self.calls, 1)
+        self.assertEqual(second.status_code, first.status_code)
+        self.assertEqual(second.content, first.content)
+        self.assertEqual(second["Content-Security-Policy"], "default-src 'none'")
+        self.assertEqual(second["Content-Type"], "application/json")
+        self.assertNotEqual(second["Expires"], first["Expires"])  # dated again
+
+    def test_a_stale_answer_is_built_again(self):
+        self.holds_for = -1.0
+        middleware = self.middleware()
+        middleware(self.factory.get("/health/"))
+        second = middleware(self.factory.get("/health/"))
+        self.assertEqual(self.calls, 2)
+        self.assertEqual(json.loads(second.content)["call"], 2)
+
+    def test_an_answer_while_a_check_still_runs_is_not_kept(self):
+        self.holds_for = None
+        middleware = self.middleware()
+        middleware(self.factory.get("/health/"))
+        middleware(self.factory.get("/health/"))
+        self.assertEqual(self.calls, 2)
+
+    def test_https_and_plain_http_are_kept_apart(self):
+        middleware = self.middleware()
+        middleware(self.factory.get("/health/"))
+        middleware(self.factory.get("/health/", secure=True))
+        self.assertEqual(self.calls, 2)
+
+    def test_requests_that_could_get_another_answer_go_through(self):
+        middleware = self.middleware()
+        middleware(self.factory.get("/health/"))
+        self.calls = 0
+        for request in (
+            self.factory.get("/health/", {"q": "1"}),
+            self.factory.get("/health/", headers={"host": "unknown.example.com"}),
+            self.factory.head("/health/"),
+            self.factory.post("/health/"),
+            self.factory.get("/health/live/"),
+        ):
+            middleware(request)
+        self.assertEqual(self.calls, 5)
+
+    def test_off_while_debugging_or_with_max_age_zero(self):
+        for changes in ({"DEBUG": True}, {"HEALTH_CHECK_MAX_AGE": 0}):
+            with self.subTest(**changes), override_settings(**changes):
+                with self.assertRaises(MiddlewareNotUsed):
+                    self.middleware()
+
+
+class ReadinessFreshnessTests(TestCase):
+    """readiness says how long its answer holds: until its oldest check is MAX_AGE seconds old."""
+
+    @classmethod
+    def tearDownClass(cls):
+        for probe in health.PROBES:
+            probe.close_connections()
+        super().tearDownClass()
+
+    @override_settings(HEALTH_CHECK_MAX_AGE=30)
+    def test_fresh_until_is_the_oldest_check_plus_max_age(self):
+        before = time.monotonic()
+        response = health.readiness(RequestFactory().get("/health/"))
+        self.assertEqual(response.status_code, 200)
+        fresh = [probe.fresh_until(30) for probe in health.PROBES]
+        self.assertEqual(response.fresh_until, min(fresh))
+        self.assertGreater(response.fresh_until, before)

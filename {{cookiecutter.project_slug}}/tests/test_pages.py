@@ -7,7 +7,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpResponse
 from django.test import RequestFactory, SimpleTestCase, TestCase, override_settings
 
-from {{ cookiecutter.project_slug }}.page_cache import PageCacheMiddleware
+from {{ cookiecutter.project_slug }}.page_cache import PAGES, PageCacheMiddleware
 from {{ cookiecutter.project_slug }}.views import server_error
 
 from .helpers import HEALTHCHECK_HOST, PUBLIC_DOMAIN, edge_headers, fetch, production_env
@@ -99,6 +99,8 @@ class PageCacheTests(SimpleTestCase):
     def setUp(self):
         self.calls = 0
         self.factory = RequestFactory()
+        PAGES.clear()  # the process's kept pages: each case starts without any
+        self.addCleanup(PAGES.clear)
 
     def render(self, request, **changes):
         self.calls += 1

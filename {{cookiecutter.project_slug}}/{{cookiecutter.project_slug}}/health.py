@@ -11,7 +11,10 @@ seconds, so a database that accepts connections and then never replies still get
 bounded time instead of a hung worker. While a check is still running, later requests wait on
 that same check instead of piling up new ones, and a check that finished less than
 HEALTH_CHECK_MAX_AGE seconds ago (1 s) answers for it: a burst of probes costs the database one
-query a second, not one per request.
+query a second, not one per request. ``ReadinessAnswerMiddleware`` keeps the whole answer
+(status, body and every header the middleware gave it) for as long as those results stay fresh,
+so a burst of probes does not run sessions, CSRF, authentication and the CSP header again for
+an answer that cannot change.
 """
 
 import logging
@@ -25,8 +28,10 @@ from django.conf import settings
 {%- if cookiecutter.use_redis %}
 from django.core.cache import cache
 {%- endif %}
+from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
 from django.db import connections
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.utils.http import http_date
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 {%- if cookiecutter.media_storage == "bucket" %}
@@ -38,6 +43,11 @@ logger = logging.getLogger(__name__)
 
 PASSING = "pass"
 FAILING = "fail"
+#: The readiness path (urls.py), the one answer ReadinessAnswerMiddleware keeps.
+READINESS_PATH = "/health/"
+#: The kept readiness answers of this process, (host, scheme) -> (fresh until, status, headers,
+#: body); front.py answers from them before Django is entered while they are fresh.
+ANSWERS = {}
 
 
 def check_database():
@@ -110,6 +120,13 @@ class Probe:
             return FAILING
         return PASSING
 
+    def fresh_until(self, max_age):
+        """Return the monotonic time until which the last finished result answers, or None."""
+        last = self._running
+        if last is None or not last.done():
+            return None
+        return last.finished_at + max_age
+
     def close_connections(self, timeout=5):
         """Close the database connections opened by this probe's thread."""
         self._submit(connections.close_all).result(timeout=timeout)
@@ -161,10 +178,14 @@ def readiness(request):
         for probe in PROBES
     }
     healthy = all(result == PASSING for result in checks.values())
-    return JsonResponse(
+    response = JsonResponse(
         {"status": PASSING if healthy else FAILING, "checks": checks},
         status=200 if healthy else 503,
     )
+    # How long the same checks would give the same answer (None: a check is still running).
+    until = [probe.fresh_until(settings.HEALTH_CHECK_MAX_AGE) for probe in PROBES]
+    response.fresh_until = None if None in until else min(until, default=None)
+    return response
 
 
 @never_cache
@@ -172,3 +193,64 @@ def readiness(request):
 def liveness(request):
     """Return 200 while the process answers HTTP; nothing outside it is consulted."""
     return JsonResponse({"status": PASSING})
+
+
+class ReadinessAnswerMiddleware:
+    """Answer ``/health/`` again from memory while the checks behind it are fresh; first in MIDDLEWARE.
+
+    For HEALTH_CHECK_MAX_AGE seconds after a check, readiness gives the same answer, and the
+    middleware below would build the same headers again. The complete response is kept per
+    (host, scheme) until its oldest check is older than HEALTH_CHECK_MAX_AGE, then the next request
+    goes through everything again. Only a GET without a query string, for a host Django allows
+    (others still get the 400), is answered from memory; Expires is dated again on each answer.
+    Off when DEBUG is on or HEALTH_CHECK_MAX_AGE is 0.
+    """
+
+    def __init__(self, get_response):
+        if settings.DEBUG or settings.HEALTH_CHECK_MAX_AGE <= 0:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+        self.answers = ANSWERS
+
+    def __call__(self, request):
+        key = self.key(request)
+        if key is None:
+            return self.get_response(request)
+        kept = fresh_answer(key)
+        if kept is not None:
+            status, headers, content = kept
+            return HttpResponse(content, status=status, headers=headers)
+        response = self.get_response(request)
+        until = getattr(response, "fresh_until", None)
+        if until is not None and not response.cookies and not response.streaming:
+            kept = (until, response.status_code, dict(response.items()), response.content)
+            self.answers[key] = kept
+        return response
+
+    @staticmethod
+    def key(request):
+        """Return (host, scheme) when the request may be answered from memory, else None."""
+        if (
+            request.method != "GET"
+            or request.path_info != READINESS_PATH
+            or request.META.get("QUERY_STRING")
+        ):
+            return None
+        try:
+            return request.get_host(), request.scheme
+        except DisallowedHost:
+            return None
+
+
+def fresh_answer(key):
+    """Return the kept (status, headers, body) for ``key`` while it is fresh, else None.
+
+    The headers are a copy, with Expires (never_cache's) dated now.
+    """
+    kept = ANSWERS.get(key)
+    if kept is None or time.monotonic() >= kept[0]:
+        return None
+    _, status, headers, content = kept
+    if "Expires" in headers:
+        headers = {**headers, "Expires": http_date()}
+    return status, headers, content

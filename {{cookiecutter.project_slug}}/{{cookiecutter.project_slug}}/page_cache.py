@@ -10,7 +10,8 @@ all its headers, to later requests that could not get a different answer:
 - the kept response was a 200 that set no cookie, has no Vary header (it did not touch the
   session or the CSRF token, which add ``Vary: Cookie``) and is neither private nor no-store.
 
-So a page that later shows something per visitor stops being kept by itself. The copy lives in
+So a page that later shows something per visitor stops being kept by itself. Once a page is
+kept, front.py answers it before Django is entered (the same bytes and headers). The copy lives in
 each worker's memory until the worker restarts, and every deploy starts new workers, so a new
 release never serves an old page. Off when DEBUG is on, so template edits show at once.
 Measured by the cfmp-railway template's benchmark (docs/benchmarks.md in the template repository,
@@ -23,6 +24,9 @@ from django.http import HttpResponse
 
 #: The landing page. Add a path here only for a page that is the same for everyone.
 CACHED_PATHS = frozenset({"/"})
+#: The kept pages of this process, (host, path) -> (status, headers, body). The WSGI front
+#: (front.py) answers from them before Django is entered; the middleware fills them.
+PAGES = {}
 
 
 class PageCacheMiddleware:
@@ -32,7 +36,7 @@ class PageCacheMiddleware:
         if settings.DEBUG:
             raise MiddlewareNotUsed
         self.get_response = get_response
-        self.pages = {}
+        self.pages = PAGES
 
     def __call__(self, request):
         key = self.key(request)

@@ -4,8 +4,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from {{ cookiecutter.project_slug }}.front import Front
 from {{ cookiecutter.project_slug }}.settings.environment import exit_on_configuration_error
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ cookiecutter.project_slug }}.settings.production")
 
-application = exit_on_configuration_error(get_wsgi_application)
+# Static files, the kept landing page and a fresh /health/ answer are given before Django is
+# entered, with the headers Django gave them (see front.py); everything else goes through Django.
+application = Front(exit_on_configuration_error(get_wsgi_application))

@@ -40,7 +40,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: answers the landing page from memory, with the headers the middleware below gave
+    # First: answers /health/ from memory while its checks are fresh (HEALTH_CHECK_MAX_AGE), with
+    # the headers the middleware below gave it (see health.py).
+    "{{ cookiecutter.project_slug }}.health.ReadinessAnswerMiddleware",
+    # Then: answers the landing page from memory, with the headers the middleware below gave
     # it the first time (see page_cache.py).
     "{{ cookiecutter.project_slug }}.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
