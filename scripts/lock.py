@@ -77,6 +77,13 @@ BASE_REQUIREMENTS = [
     "psycopg[binary]",
     "whitenoise[brotli]",
     "dj-database-url",
+    # The admin (issue 11): login throttling, Argon2 hashes, JSON logs, two-factor (TOTP) and
+    # the enrollment QR code (segno: pure Python, no dependencies, SVG).
+    "django-axes",
+    "argon2-cffi",
+    "python-json-logger",
+    "django-otp",
+    "segno",
 ]
 SENTRY_REQUIREMENTS = ["sentry-sdk[django]"]
 REDIS_REQUIREMENTS = ["redis"]

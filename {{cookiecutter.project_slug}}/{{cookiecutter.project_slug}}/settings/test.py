@@ -22,4 +22,7 @@ DATABASES = {
 # Fast hashing: the tests create users, and real hashing would dominate their run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# The client address comes from X-Real-IP, as behind Railway's edge, so tests can vary it.
+CLIENT_ADDRESS_HEADER = "HTTP_X_REAL_IP"
+
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
