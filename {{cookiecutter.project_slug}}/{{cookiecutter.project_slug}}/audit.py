@@ -28,7 +28,8 @@ def audit(event, request=None, **fields):
     if request is not None:
         fields.setdefault("client_address", client_address(request))
         fields.setdefault("request_id", getattr(request, "request_id", None))
-    logger.info(event, extra={"event": event, **fields})
+    shown = " ".join(f"{key}={value}" for key, value in fields.items() if key != "request_id")
+    logger.info("%s %s", event, shown, extra={"event": event, **fields})
 
 
 def changed_field_names(change_message):

@@ -60,6 +60,6 @@ def logging_config(*, json_lines, level="INFO"):
             "django.db.backends": {"level": "WARNING"},
             # axes logs each attempt itself (with the username); the audit trail says the same
             # once, as one event (audit.py).
-            "axes": {"level": "WARNING"},
+            "axes": {"level": "ERROR"},
         },
     }
