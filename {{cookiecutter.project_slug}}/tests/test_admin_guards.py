@@ -169,7 +169,11 @@ class AuditTrailTests(AdminGuardTestCase):
         with self.assertLogs(AUDIT_LOGGER, "INFO") as logs:
             client.post(
                 reverse("admin:auth_user_password_change", args=[self.user.pk]),
-                {"password1": secret_password, "password2": secret_password, "usable_password": "true"},
+                {
+                    "password1": secret_password,
+                    "password2": secret_password,
+                    "usable_password": "true",
+                },
                 headers={"X-Real-IP": OWNER},
             )
         (changed,) = [r for r in logs.records if r.event == "admin.change"]
@@ -197,19 +201,20 @@ class RequestIdAndLogTests(TestCase):
 
 
 class HousekeepingTests(TestCase):
+    def attempt(self, username):
+        """Return a new sign-in attempt row for ``username``."""
+        blank = dict.fromkeys(("user_agent", "http_accept", "get_data", "post_data"), "")
+        return AccessAttempt.objects.create(
+            username=username, ip_address=ATTACKER, path_info="/", failures_since_start=1, **blank
+        )
+
     def test_expired_sessions_and_old_attempts_are_deleted(self):
         now = timezone.now()
         Session.objects.create(session_key="old", session_data="", expire_date=now - timedelta(1))
         Session.objects.create(session_key="new", session_data="", expire_date=now + timedelta(1))
-        old = AccessAttempt.objects.create(
-            username="x", ip_address=ATTACKER, user_agent="", http_accept="", path_info="/",
-            get_data="", post_data="", failures_since_start=1,
-        )
+        old = self.attempt("x")
         AccessAttempt.objects.filter(pk=old.pk).update(attempt_time=now - timedelta(hours=1))
-        AccessAttempt.objects.create(
-            username="y", ip_address=ATTACKER, user_agent="", http_accept="", path_info="/",
-            get_data="", post_data="", failures_since_start=1,
-        )
+        self.attempt("y")
         out = io.StringIO()
         call_command("housekeeping", stdout=out)
         self.assertEqual(list(Session.objects.values_list("session_key", flat=True)), ["new"])

@@ -52,6 +52,4 @@ class RailwayLogger(Logger):
             "client_address": environ.get("HTTP_X_REAL_IP") or environ.get("REMOTE_ADDR"),
             "request_id": response_header(resp, "X-Request-Id"),
         }
-        self.access_log.info(
-            "%s %s %s", fields["method"], path, fields["status"], extra=fields
-        )
+        self.access_log.info("%s %s %s", fields["method"], path, fields["status"], extra=fields)

@@ -14,8 +14,8 @@ from csp.constants import NONE, SELF
 from django.utils.csp import CSP
 {%- endif %}
 
-from .environment import ConfigurationError, env_float, env_int, env_str
 from ..logs import logging_config
+from .environment import ConfigurationError, env_float, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 

@@ -5,9 +5,9 @@ and DATABASE_URL; the rest are either injected by Railway (PORT, RAILWAY_PUBLIC_
 optional. DEBUG is off and no variable can turn it on.
 """
 
+from ..logs import logging_config
 from .base import *  # noqa: F403
 from .base import database_config
-from ..logs import logging_config
 from .environment import (
     env_bool,
 {%- if cookiecutter.use_sentry %}
