@@ -37,6 +37,11 @@ REMOVALS = {
     # Railpack installs with pip whenever requirements.txt exists, so a uv site must not ship one.
     ("package_manager", "uv"): ("requirements.txt", "requirements-dev.txt"),
     ("package_manager", "pip"): ("uv.lock",),
+    # {slug} is the project package.
+    ("admin_two_factor", False): (
+        "{slug}/management/commands/enroll_two_factor.py",
+        "{slug}/templates/admin/site_login_two_factor.html",
+    ),
 }
 
 ENV_FILE = ".env"
@@ -52,9 +57,17 @@ ABBREVIATIONS = {
 }
 
 
+#: Private variables recorded with the answers, so `cruft update` renders the same value again.
+KEPT_PRIVATE_KEYS = ("__admin_url",)
+
+
 def answers_to_record(context):
-    """Return the user's answers: every key that does not start with "_"."""
-    return {key: value for key, value in context.items() if not key.startswith("_")}
+    """Return the user's answers: every key that does not start with "_", and KEPT_PRIVATE_KEYS."""
+    return {
+        key: value
+        for key, value in context.items()
+        if not key.startswith("_") or key in KEPT_PRIVATE_KEYS
+    }
 
 
 def remove_unselected(root, answers):
@@ -64,6 +77,7 @@ def remove_unselected(root, answers):
         if answers.get(question) != answer:
             continue
         for name in names:
+            name = name.format(slug=answers["project_slug"])
             path = root / name
             if path.is_symlink() or path.is_file():
                 path.unlink()
@@ -271,6 +285,11 @@ def next_steps(answers, env_written):
         "       The task worker sends the mail: give the worker service the same variables and"
         " deploy it with railway up (README, \"Mail and the task worker\")."
     )
+    admin = answers.get("__admin_url")
+    if admin:
+        lines.append(
+            f"       The admin is at https://<your domain>/{admin} (DJANGO_ADMIN_URL changes it)"
+        )
     extras = []
     if answers.get("use_sentry") is True:
         extras.append("SENTRY_DSN (Sentry)")

@@ -118,6 +118,14 @@ DEPENDENCIES: list[Dependency] = [
     Dependency("dj-database-url"),
     # 5.2 has no Content-Security-Policy of its own (6.x has SECURE_CSP built in).
     Dependency("django-csp>=4,<5", lines=("5.2",)),
+    # The admin's guards: login throttling (django-axes), Argon2 hashing, JSON logs for
+    # Railway's log explorer, and TOTP two-factor (django-otp, segno for the QR code; in every
+    # lock so that turning admin_two_factor on later needs no new lock).
+    Dependency("django-axes"),
+    Dependency("argon2-cffi"),
+    Dependency("python-json-logger"),
+    Dependency("django-otp"),
+    Dependency("segno"),
     # The task queue in PostgreSQL (the worker service); on 5.2 it runs on the django-tasks
     # backport of 6.x's django.tasks.
     Dependency("django-tasks-db"),

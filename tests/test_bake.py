@@ -16,6 +16,7 @@ import pytest
 import tomllib
 import yaml
 
+from tests.support.admin_path import admin_path
 from tests.support.baking import bake_into, project_files
 from tests.support.combinations import (
     BY_ID,
@@ -369,8 +370,10 @@ def env_lines(path: Path) -> dict[str, str]:
 def test_same_answers_same_files(combination, tmp_path, cookiecutter_config):
     """Two bakes with the same answers: identical files, except the fresh secrets in .env."""
 
-    first = bake_into(tmp_path / "one", combination.answers, cookiecutter_config)
-    second = bake_into(tmp_path / "two", combination.answers, cookiecutter_config)
+    # The admin path is drawn at random per bake, like the .env secrets: pin it to compare.
+    answers = {**combination.answers, "__admin_url": "staff-pinned/"}
+    first = bake_into(tmp_path / "one", answers, cookiecutter_config)
+    second = bake_into(tmp_path / "two", answers, cookiecutter_config)
     files_one = {rel(first, p) for p in project_files(first)}
     files_two = {rel(second, p) for p in project_files(second)}
     assert files_one == files_two
@@ -401,3 +404,13 @@ def test_contract_defaults_match_cookiecutter_json():
             assert defaults["github_repository"].startswith(value + "/")
         else:
             assert defaults[key] == value, f"cookiecutter.json default {key}={defaults[key]!r}"
+
+
+def test_each_bake_draws_its_own_admin_path(get_baked, tmp_path, cookiecutter_config):
+    """Two default bakes: two different admin paths, neither admin/."""
+    paths = [
+        admin_path(get_baked("default"), "cfmp"),
+        admin_path(bake_into(tmp_path / "one", {}, cookiecutter_config), "cfmp"),
+    ]
+    assert paths[0] != paths[1], paths
+    assert all(re.fullmatch(r"/staff-[a-z]{16}/", path) for path in paths), paths

@@ -28,7 +28,7 @@ from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.live_site import serve
 
 HOST = "127.0.0.1"
-PAGES = {"home": "/", "not-found": "/no-such-page/", "admin-login": "/admin/login/"}
+PAGES = {"home": "/", "not-found": "/no-such-page/", "admin-login": "{admin}login/"}
 WIDTHS = {"phone": 390, "laptop": 1280}
 HEIGHT = 844
 # WCAG 2.x success criterion 1.4.3 (AA): 4.5:1 for text; 1.4.8 (AAA): lines of at most 80
@@ -137,6 +137,7 @@ def test_text_contrast_composites_transparent_layers():
 class RunningSite:
     combination_id: str
     base_url: str
+    admin: str
 
 
 # One site per Django line: the pages (and the CSP implementation) differ between them.
@@ -154,7 +155,7 @@ def running_site(request, get_prepared):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium", pytrace=False)
     extra_env = {"DJANGO_ALLOWED_HOSTS": HOST, "WEB_CONCURRENCY": "1"}
     with serve(get_prepared(request.param), extra_env) as server:
-        yield RunningSite(request.param, f"http://{HOST}:{server.port}")
+        yield RunningSite(request.param, f"http://{HOST}:{server.port}", server.site.admin)
 
 
 # --------------------------------------------------------------------------- the browser
@@ -268,7 +269,7 @@ def visits(running_site, browser, screenshot_dir):
         )
         context.add_init_script(COLLECT_CSP_VIOLATIONS)
         page = context.new_page()
-        url = running_site.base_url + PAGES[page_name]
+        url = running_site.base_url + PAGES[page_name].format(admin=running_site.admin)
         console_errors: list[tuple[str, str]] = []
         page_errors: list[str] = []
         failed: list[str] = []

@@ -811,7 +811,7 @@ def test_cookies_from_other_responses_of_the_session_count():
 
 # --------------------------------------------------------------------------- the generated site
 
-ADMIN_LOGIN = "/admin/login/"
+ADMIN_LOGIN = "{admin}login/"  # site.at() puts in the bake's admin path
 PAGES = {
     "home": ("/", 200),
     "admin-login": (ADMIN_LOGIN, 200),
@@ -917,6 +917,7 @@ def scan(server: Server, path: str) -> tuple[Response, observatory.Score]:
 @pytest.mark.parametrize("page_id", list(PAGES))
 def test_site_scores_a_plus_with_extra_credit(server, page_id):
     path, status = PAGES[page_id]
+    path = server.site.at(path)
     page, result = scan(server, path)
     assert page.status == status, server.site.hide(page.body[:2000])
     SCORES[(server.site.combination_id, page_id)] = result.score
@@ -1075,7 +1076,7 @@ def test_upstream_analyzer_grades_the_same(server, page_id, upstream_analyzer):
     Tests only our scorer knows (a newer algorithm than the release) are left out of the
     comparison, and the score compared is ours over the tests both know.
     """
-    captured = capture(server, PAGES[page_id][0])
+    captured = capture(server, server.site.at(PAGES[page_id][0]))
     ours = captured.score()
     theirs = upstream_grade(upstream_analyzer, captured)
     if not ours.accepted_status:

@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.combinations import BY_ID, answer, expected_slug
-from tests.support.live_site import ADMIN, Site, public_domain, railway_deployment
+from tests.support.live_site import Site, public_domain, railway_deployment
 from tests.support.processes import free_port, redact
 from tests.support.railway_emulator import (
     Edge,
@@ -346,7 +346,7 @@ def test_admin_login_through_the_edge(emulated):
     browser = site.edge()
     reply = site.admin_login(browser, site.primary, site.primary)
     assert reply.status == 302, f"login answered {reply.status}:\n{site.show(reply.text)}"
-    assert reply.header("Location") == ADMIN
+    assert reply.header("Location") == site.admin
     cookies = reply.cookies()
     assert SESSION_COOKIE in cookies, f"no {SESSION_COOKIE} cookie: {sorted(cookies)}"
     session = cookies[SESSION_COOKIE]
@@ -354,7 +354,7 @@ def test_admin_login_through_the_edge(emulated):
     assert session["httponly"], "the session cookie is not HttpOnly"
     assert session["path"] == "/" and not session["domain"], "a __Host- cookie needs Path=/"
 
-    index = browser.request(site.primary, ADMIN)
+    index = browser.request(site.primary, site.admin)
     assert index.status == 200, f"admin index answered {index.status}"
     assert site.username in index.text
     site._session = browser
@@ -374,7 +374,7 @@ def test_restart_comes_back_healthy_and_keeps_the_login(emulated):
     except AssertionError as error:
         pytest.fail(f"{error}\n{site.show(site.primary.log_text())}", pytrace=False)
     site.figure("restart to healthy", healthy, "s")
-    index = browser.request(site.primary, ADMIN)
+    index = browser.request(site.primary, site.admin)
     assert index.status == 200, f"after a restart the admin answered {index.status}"
     assert site.username in index.text
 
@@ -392,7 +392,7 @@ def test_two_replicas_share_logins_and_csrf_and_migrate_once(emulated):
         assert second.env["RAILWAY_REPLICA_ID"] != site.primary.env["RAILWAY_REPLICA_ID"]
 
         # A login made through replica 1 is valid on replica 2.
-        index = site.session().request(second, ADMIN)
+        index = site.session().request(second, site.admin)
         assert index.status == 200, f"replica 2 refused replica 1's login: {index.status}"
 
         # A form (CSRF token and cookie) from replica 2 is accepted by replica 1, and the
@@ -400,7 +400,7 @@ def test_two_replicas_share_logins_and_csrf_and_migrate_once(emulated):
         browser = site.edge()
         reply = site.admin_login(browser, form_from=second, post_to=site.primary)
         assert reply.status == 302, f"cross-replica login answered {reply.status}"
-        assert browser.request(second, ADMIN).status == 200
+        assert browser.request(second, site.admin).status == 200
 
         # The pre-deploy step migrated once, before any replica started; starting did not.
         count, latest = migration_state(site.cluster)
@@ -449,7 +449,7 @@ def test_burst_through_the_edge(emulated, tmp_path):
 def test_database_stopped_and_started_again(emulated):
     site = emulated
     browser = site.session()
-    assert browser.request(site.primary, ADMIN).status == 200
+    assert browser.request(site.primary, site.admin).status == 200
     home = site.edge().request(site.primary, "/")
     pid = site.primary.proc.pid
 
@@ -469,7 +469,7 @@ def test_database_stopped_and_started_again(emulated):
         assert health.seconds < 5, f"/health/ took {health.seconds:.1f} s"
         assert not leaks(health.text, site), f"/health/ shows {leaks(health.text, site)}"
 
-        page = browser.request(site.primary, ADMIN, timeout=15)
+        page = browser.request(site.primary, site.admin, timeout=15)
         assert page.status == 500, f"the admin answered {page.status} with the database down"
         assert page.header("Content-Type").startswith("text/html")
         assert not leaks(page.text, site), f"the 500 page shows {leaks(page.text, site)}"
@@ -486,7 +486,7 @@ def test_database_stopped_and_started_again(emulated):
     assert recovered is not None, "/health/ not 200 within 15 s of the database coming back"
     site.figure("database back: /health/ 200 after", recovered, "s")
     assert site.primary.running() and site.primary.proc.pid == pid, "the site was restarted"
-    assert browser.request(site.primary, ADMIN).status == 200
+    assert browser.request(site.primary, site.admin).status == 200
 
 
 @each(EMULATED)
@@ -668,7 +668,7 @@ def test_failed_migration_keeps_the_old_release_serving(emulated):
     assert site.primary.running()
     assert site.primary.probe(site.health).status == 200
     assert site.edge().request(site.primary, "/").status == 200
-    assert site.session().request(site.primary, ADMIN).status == 200
+    assert site.session().request(site.primary, site.admin).status == 200
     # The app label is the slug, a Python identifier: nothing to quote.
     applied = site.cluster.query(f"SELECT name FROM django_migrations WHERE app = '{app}'")  # noqa: S608
     assert [migration] not in applied, "the failed migration was recorded as applied"

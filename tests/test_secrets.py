@@ -224,7 +224,7 @@ def test_error_pages_health_and_logs_expose_nothing(broken_database_server):
     # A form post that needs the database: the 500 page, as a visitor sees it.
     login = site.login(site.edge(), "someone", "x" * 12, form_from=server.instance)
     assert login.form.headers.get_all("Set-Cookie"), "the login form set no CSRF cookie"
-    error = as_response(login.answer, f"https://{site.domain}/admin/login/")
+    error = as_response(login.answer, f"https://{site.domain}{site.admin}login/")
     assert error.status == 500, site.hide(f"{error.status} {error.body[:1000]}")
     assert "Something went wrong" in error.body
 

@@ -65,9 +65,12 @@ preload_app = True
 max_requests = 10_000
 max_requests_jitter = 1_000
 
-# Logs to stdout/stderr, where Railway collects them.
+# Logs: every line on stdout as one JSON object (Railway shows stderr lines as errors): the
+# error log (start-up, workers, shutdown) and one access line per request with its method, path
+# (no query string), status, bytes, duration and request id ({{ cookiecutter.project_slug }}/gunicorn_logs.py).
 accesslog = "-"
 errorlog = "-"
+logger_class = "{{ cookiecutter.project_slug }}.gunicorn_logs.RailwayLogger"
 loglevel = env_str("GUNICORN_LOG_LEVEL", "info").lower()
 
 # gunicorn 25.1+ opens a control socket (a file under $HOME or $XDG_RUNTIME_DIR) for gunicornc.

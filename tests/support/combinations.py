@@ -32,7 +32,12 @@ COMBINATIONS: list[Combination] = [
     Combination("django-6.1", {"django_version": "6.1"}),
     Combination(
         "no-sentry-smtp-proprietary",
-        {"use_sentry": False, "email_backend": "smtp", "license": "Proprietary"},
+        {
+            "use_sentry": False,
+            "email_backend": "smtp",
+            "license": "Proprietary",
+            "admin_two_factor": True,
+        },
     ),
     Combination("api-mail", {"email_backend": "api"}),
     Combination(
@@ -91,6 +96,7 @@ CONTRACT_DEFAULTS: dict[str, Any] = {
     "deploy_branches": "main,FALL2025",
     "use_sentry": True,
     "use_redis": False,
+    "admin_two_factor": False,
     "email_backend": "console",
     "media_storage": "none",
     "time_zone": "UTC",

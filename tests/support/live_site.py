@@ -21,12 +21,13 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.admin_path import admin_path
 from tests.support.combinations import BY_ID, answer, expected_slug
 from tests.support.databases import database_name, database_url, manage_database, redis_url
 from tests.support.observatory import Response
@@ -42,10 +43,9 @@ from tests.support.railway_emulator import (
     service_variables,
 )
 from tests.support.s3_server import bucket_variables, s3_server
+from tests.support.totp import totp
 from tests.support.venvs import build_venv, python_for
 
-#: DJANGO_ADMIN_URL is not set, so the admin lives at the contract's default path.
-ADMIN = "/admin/"
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
 #: How long a test waits for a started replica to answer /health/live/.
 START_TIMEOUT = 90
@@ -73,10 +73,21 @@ class Site:
     slug: str
     domain: str
     database: str
+    #: username -> base32 TOTP secret, for sites with two-factor sign-in (create_superuser).
+    totp_secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def project(self) -> Path:
         return self.deployment.image
+
+    @property
+    def admin(self) -> str:
+        """Return the admin's path: the one drawn for this bake (DJANGO_ADMIN_URL is unset)."""
+        return admin_path(self.project, self.slug)
+
+    def at(self, path: str) -> str:
+        """Return ``path`` with ``{admin}`` replaced by the admin's path (``/staff-.../``)."""
+        return path.format(admin=self.admin)
 
     @property
     def python(self) -> Path:
@@ -154,6 +165,12 @@ class Site:
             },
         )
         assert code == 0, f"createsuperuser {username} exited {code}:\n{self.show(output)}"
+        if answer(self.answers, "admin_two_factor"):
+            code, output = self.manage("enroll_two_factor", username, "--no-qr")
+            found = re.search(r"^secret: ([A-Z2-7]+)$", output, re.M)
+            assert code == 0 and found, f"enroll_two_factor exited {code}:\n{self.show(output)}"
+            self.secrets.append(found[1])
+            self.totp_secrets[username] = found[1]
         return password
 
     def login(
@@ -172,7 +189,8 @@ class Site:
         with the Origin and Referer a browser sends. The answer is not checked: a test decides
         whether the login had to work (302 to the admin) or fail.
         """
-        path = f"{ADMIN}login/?next={ADMIN}"
+        admin = self.admin
+        path = f"{admin}login/?next={admin}"
         form = edge.request(form_from, path, timeout=timeout)
         assert form.status == 200, f"login form answered {form.status}:\n{self.show(form.text)}"
         token = CSRF_FIELD.search(form.text)
@@ -186,11 +204,17 @@ class Site:
                 "csrfmiddlewaretoken": token.group(1),
                 "username": username,
                 "password": password,
-                "next": ADMIN,
+                "next": admin,
+                **self.otp_field(username),
             },
             timeout=timeout,
         )
         return Login(form, posted)
+
+    def otp_field(self, username: str) -> dict[str, str]:
+        """Return the login form's code field for a user with a TOTP device (else nothing)."""
+        secret = self.totp_secrets.get(username)
+        return {"otp_token": totp(secret)} if secret else {}
 
 
 def public_domain(slug: str) -> str:

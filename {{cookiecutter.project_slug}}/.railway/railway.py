@@ -72,6 +72,13 @@ DRAINING_SECONDS = 35
 # WEB_CONCURRENCY x GUNICORN_THREADS (+1 for the health probe) database connections: README,
 # "Scaling out", gives the budget against PostgreSQL's max_connections.
 REPLICAS = 1
+
+# The housekeeping cron service: the same image and variables as the web service; Railway starts
+# its start command on the schedule (UTC) and the command exits when done (manage.py
+# housekeeping: expired sessions, old sign-in attempts and logs).
+HOUSEKEEPING_SERVICE_NAME = f"{SERVICE_NAME}-housekeeping"
+HOUSEKEEPING_COMMAND = f"python manage.py housekeeping --settings={PRODUCTION_SETTINGS}"
+HOUSEKEEPING_SCHEDULE = "17 3 * * *"
 RESTART_POLICY_TYPE = "ON_FAILURE"
 # Free and Trial plans allow at most 10 retries.
 RESTART_POLICY_MAX_RETRIES = 10
@@ -87,6 +94,9 @@ OPTIONAL_VARIABLES = (
     "DJANGO_ALLOWED_HOSTS",
     "DJANGO_ADMIN_URL",
     "DJANGO_LOG_LEVEL",
+    "AXES_FAILURE_LIMIT",
+    "AXES_COOLOFF_MINUTES",
+    "AXES_LOG_RETENTION_DAYS",
     "DEFAULT_FROM_EMAIL",
     "SECURE_HSTS_PRELOAD",
     "DATABASE_SSLMODE",
@@ -188,4 +198,17 @@ def main(ctx=None):
         env=dict(env),
     )
 
-    return project(PROJECT_NAME, resources=[db, {% if cookiecutter.use_redis %}cache, {% endif %}{% if cookiecutter.media_storage == "bucket" %}uploads, {% endif %}web, worker])
+    # Deployed like the web service (`railway up --service {{ cookiecutter.railway_service_name }}-housekeeping`); no
+    # healthcheck (nothing listens) and no restart: a run that fails waits for the next day.
+    housekeeping = service(
+        HOUSEKEEPING_SERVICE_NAME,
+        build=BUILD_COMMAND,
+        start=HOUSEKEEPING_COMMAND,
+        deploy={"cronSchedule": HOUSEKEEPING_SCHEDULE, "restartPolicyType": "NEVER"},
+        env=dict(env),
+    )
+
+    return project(
+        PROJECT_NAME,
+        resources=[db, {% if cookiecutter.use_redis %}cache, {% endif %}{% if cookiecutter.media_storage == "bucket" %}uploads, {% endif %}web, worker, housekeeping],
+    )

@@ -30,6 +30,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 from whitenoise.string_utils import decode_path_info
 
 from . import health, page_cache
+from .request_id import incoming_request_id
 
 SERVED_METHODS = frozenset({"GET", "HEAD"})
 
@@ -60,6 +61,12 @@ def status_line(status):
     return f"{status} {HTTPStatus(status).phrase}"
 
 
+def with_request_id(headers, environ):
+    """Return the headers as a list, with this request's X-Request-Id instead of a kept one."""
+    kept = [(name, value) for name, value in headers if name.lower() != "x-request-id"]
+    return [*kept, ("X-Request-Id", incoming_request_id(environ))]
+
+
 class Front:
     """A WSGI application: kept answers and static files itself, the rest from ``application``."""
 
@@ -79,7 +86,7 @@ class Front:
             kept = self.kept_answer(environ, path, secure)
             if kept is not None:
                 status, headers, body = kept
-                start_response(status_line(status), list(headers.items()))
+                start_response(status_line(status), with_request_id(headers.items(), environ))
                 return [body]
         static_file = None
         if method in SERVED_METHODS and secure:
@@ -88,7 +95,7 @@ class Front:
             return self.application(environ, start_response)
         if self.static_headers is None:
             return self.application(environ, self.learning(static_file, environ, start_response))
-        return WhiteNoise.serve(static_file, environ, self.adding_headers(start_response))
+        return WhiteNoise.serve(static_file, environ, self.adding_headers(start_response, environ))
 
     @staticmethod
     def kept_answer(environ, path, secure):
@@ -114,9 +121,9 @@ class Front:
 
         return start
 
-    def adding_headers(self, start_response):
+    def adding_headers(self, start_response, environ):
         """Return a start_response that adds the kept headers to WhiteNoise's answer."""
-        extra = self.static_headers
+        extra = with_request_id(self.static_headers, environ)
 
         def start(status, headers, exc_info=None):
             return start_response(status, headers + extra, exc_info)

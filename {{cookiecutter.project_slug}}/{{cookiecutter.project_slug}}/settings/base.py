@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF
 from django.utils.csp import CSP
 {%- endif %}
 
+from ..logs import logging_config
 from .environment import ConfigurationError, env_float, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -35,11 +36,19 @@ INSTALLED_APPS = [
     "django_tasks",
 {%- endif %}
     "django_tasks_db",
+    # The admin's guards (issue 11): login throttling{% if cookiecutter.admin_two_factor %}, two-factor sign-in (TOTP){% endif %}.
+    "axes",
+{%- if cookiecutter.admin_two_factor %}
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+{%- endif %}
     "{{ cookiecutter.project_slug }}",
     "{{ cookiecutter.project_slug }}.users",
 ]
 
 MIDDLEWARE = [
+    # The request id (X-Railway-Request-Id, or a new one) on every log line and response.
+    "{{ cookiecutter.project_slug }}.request_id.RequestIdMiddleware",
     # First: answers /health/ from memory while its checks are fresh (HEALTH_CHECK_MAX_AGE), with
     # the headers the middleware below gave it (see health.py).
     "{{ cookiecutter.project_slug }}.health.ReadinessAnswerMiddleware",
@@ -58,10 +67,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+{%- if cookiecutter.admin_two_factor %}
+    "django_otp.middleware.OTPMiddleware",
+{%- endif %}
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A file storage that cannot take an upload answers 503 with a sentence (see media.py).
     "{{ cookiecutter.project_slug }}.media.StorageUnavailableMiddleware",
+    # Last, as django-axes requires: answers a locked-out sign-in with the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "{{ cookiecutter.project_slug }}.urls"
@@ -84,9 +98,14 @@ TEMPLATES = [
 ]
 
 
+#: The admin's path when DJANGO_ADMIN_URL is unset: chosen at random when this site was generated,
+#: so scanners that try /admin/ find nothing (the guards below do the real work).
+DEFAULT_ADMIN_URL = "{{ cookiecutter.__admin_url }}"
+
+
 def admin_url():
-    """Return the admin's path prefix, from DJANGO_ADMIN_URL (default ``admin/``)."""
-    url = env_str("DJANGO_ADMIN_URL", "admin/")
+    """Return the admin's path prefix, from DJANGO_ADMIN_URL (default: this site's own)."""
+    url = env_str("DJANGO_ADMIN_URL", DEFAULT_ADMIN_URL)
     if url.startswith("/") or not url.endswith("/") or " " in url:
         raise ConfigurationError(
             f"DJANGO_ADMIN_URL={url!r} must be a path like 'staff-only/': "
@@ -139,7 +158,15 @@ HEALTH_CHECK_MAX_AGE = env_float("HEALTH_CHECK_MAX_AGE", 1.0)
 
 AUTH_USER_MODEL = "users.User"
 
-# Passwords
+# Passwords: new hashes with Argon2 (argon2-cffi); PBKDF2 second, so existing hashes still verify
+# (and are re-hashed with Argon2 at the next sign-in).
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -237,37 +264,43 @@ ADMINS = [
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "{{ cookiecutter.project_slug }}.errors.ReporterFilter"
 
-# Logging: everything to standard output, where Railway collects it
+# ---------------------------------------------------------------- admin sign-in guards (issue 11)
+# django-axes counts failed sign-ins per (username, client address). After AXES_FAILURE_LIMIT
+# failures that pair is refused (429, templates/429.html), the right password included, until
+# AXES_COOLOFF_MINUTES have passed; the same username from another address still signs in, so
+# nobody can lock the owners out. The state is in the database: every replica sees it. Lift a
+# lock early with `manage.py axes_reset_ip_username <address> <username>` (README).
+# The client address is X-Real-IP, which Railway's edge writes (client_address.py).
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "{levelname} {name}: {message}", "style": "{"},
-    },
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": "plain",
-        },
-        # Attached to the "django" logger only where e-mail really leaves (production, SMTP).
-        "mail_admins": {"level": "ERROR", "class": "django.utils.log.AdminEmailHandler"},
-    },
-    "root": {"handlers": ["stdout"], "level": env_str("DJANGO_LOG_LEVEL", "INFO").upper()},
-    "loggers": {
-        # Django's own configuration also mails every error to ADMINS; with the console e-mail
-        # backend that writes a full report (hundreds of lines) into the log for each 500, and
-        # for each 503 of /health/. Errors reach the log once, through the root handler.
-        "django": {"handlers": [], "level": "INFO"},
-        "django.db.backends": {"level": "WARNING"},
-        # The task queue's own records (a task started, finished, failed) go to the log only:
-        # mailing a failed task's error would queue another task, which could fail in turn.
-        "{% if cookiecutter.django_version == "5.2" %}django_tasks{% else %}django.tasks{% endif %}": {
-            "handlers": ["stdout"],
-            "level": "INFO",
-            "propagate": False,
-        },
-        "django_tasks_db": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
-    },
-}
+from datetime import timedelta  # noqa: E402
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "{{ cookiecutter.project_slug }}.client_address.client_address"
+AXES_LOCKOUT_TEMPLATE = "429.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True
+# Failed attempts during a lockout do not extend it: the cool-off ends when it said it would.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Days `manage.py housekeeping` keeps django-axes' access and failure logs.
+AXES_LOG_RETENTION_DAYS = env_int("AXES_LOG_RETENTION_DAYS", 30, minimum=1)
+#: The request header that holds the client's address (None: REMOTE_ADDR). Production: X-Real-IP.
+CLIENT_ADDRESS_HEADER = None
+{%- if cookiecutter.admin_two_factor %}
+
+# Two-factor sign-in for staff (django-otp, TOTP): urls.py makes the admin require a verified
+# device. Enroll with `manage.py enroll_two_factor <username>` (README).
+OTP_TOTP_ISSUER = PROJECT_NAME
+# The admin shows a device's key and QR code only while it is unconfirmed.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+{%- endif %}
+# ---------------------------------------------------------------- end of admin sign-in guards
+
+# Logging: everything to standard output, where Railway collects it (logs.py)
+
+LOGGING = logging_config(json_lines=False, level=env_str("DJANGO_LOG_LEVEL", "INFO").upper())

@@ -9,6 +9,7 @@ optional. DEBUG is off and no variable can turn it on.
 from botocore.config import Config
 {%- endif %}
 
+from ..logs import logging_config
 from .base import *  # noqa: F403
 from .base import database_config
 from .environment import (
@@ -39,6 +40,14 @@ from .environment import (
 DEBUG = False
 
 SECRET_KEY = require_secret_key()
+
+# Logs: one JSON object per line on stdout, which Railway's log explorer can filter (logs.py).
+LOGGING = logging_config(json_lines=True, level=env_str("DJANGO_LOG_LEVEL", "INFO").upper())
+
+# The client's address, for login throttling and the audit trail: Railway's edge writes it in
+# X-Real-IP. This assumes the edge is the only way in (true on Railway: a service has no other
+# public port); REMOTE_ADDR is the edge's own address (client_address.py).
+CLIENT_ADDRESS_HEADER = "HTTP_X_REAL_IP"
 
 # Hosts: Railway's public domain, its healthcheck probe, and any extra hosts. The probe sends
 # Host: healthcheck.railway.app over plain HTTP; without it here the first deploy never goes live.

@@ -42,3 +42,6 @@ MIGRATION_LINTER_OPTIONS = {
     # Migrations that drop or rename on purpose, as the second of two deploys: "0005_drop_body".
     "ignore_name": [],
 }
+
+# The client address comes from X-Real-IP, as behind Railway's edge, so tests can vary it.
+CLIENT_ADDRESS_HEADER = "HTTP_X_REAL_IP"
