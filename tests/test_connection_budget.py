@@ -19,7 +19,7 @@ import time
 import pytest
 
 from tests.support.edge_proxy import EdgeProxy
-from tests.support.live_site import ADMIN, railway_deployment
+from tests.support.live_site import railway_deployment
 from tests.support.railway_emulator import PostgresCluster
 from tests.support.traffic import Traffic
 
@@ -113,7 +113,7 @@ def test_three_replicas_stay_within_max_connections(budget, tmp_path):
             username=username,
             password=password,
             static_path=stylesheet.group(1),
-            admin=ADMIN,
+            admin=site.admin,
             clients=6,
         )
         peak = 0

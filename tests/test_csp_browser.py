@@ -171,7 +171,7 @@ def test_admin_works_under_the_policy(server, browser):
         browser.context.cookies(),
     )
     assert violations(browser) == []
-    for path in (admin, f"{admin}auth/user/add/", f"{admin}auth/group/add/"):
+    for path in (admin, f"{admin}users/user/add/", f"{admin}auth/group/add/"):
         found = visit(browser, server, path)
         assert found == [], f"{path}:\n" + "\n".join(found)
     errors = [text for text in browser.messages if text.startswith("pageerror")]

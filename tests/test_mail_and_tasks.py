@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.combinations import answer, combination
-from tests.support.live_site import ADMIN, CSRF_FIELD, Site, serve
+from tests.support.live_site import CSRF_FIELD, Site, serve
 from tests.support.mail_provider import MailProvider
 from tests.support.processes import kill_group, tail
 from tests.support.railway_config import graph_of
@@ -162,7 +162,7 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.05):
 def request_password_reset(site: Site, web, email: str) -> float:
     """Ask for a password reset through the edge, as a browser does; return the POST's seconds."""
     edge = site.edge()
-    path = f"{ADMIN}password_reset/"
+    path = f"{site.admin}password_reset/"
     form = edge.request(web.instance, path)
     assert form.status == 200, site.show(form.text)
     token = CSRF_FIELD.search(form.text)

@@ -32,7 +32,6 @@ from tests.support.s3_server import s3_server
 
 pytestmark = pytest.mark.slow
 
-ADMIN = "/admin/"
 AVATAR_LINK = re.compile(r'Currently: <a href="([^"]+)">')
 BUCKET_TIMEOUT = "2"
 
@@ -99,9 +98,9 @@ def logged_in(site: Site, server: Server, password: str):
 
 def change_page(site: Site, edge, server: Server) -> tuple[str, str]:
     """Return (path, html) of the curator's own change page in the admin."""
-    listing = edge.request(server.instance, f"{ADMIN}users/user/?q=curator")
+    listing = edge.request(server.instance, f"{site.admin}users/user/?q=curator")
     assert listing.status == 200, site.show(listing.text)
-    found = re.search(r'href="(/admin/users/user/\d+/change/)', listing.text)
+    found = re.search(r'href="(' + re.escape(site.admin) + r'users/user/\d+/change/)', listing.text)
     assert found, site.show(listing.text)
     page = edge.request(server.instance, found.group(1))
     assert page.status == 200, site.show(page.text)

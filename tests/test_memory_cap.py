@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from tests.support.edge_proxy import EdgeProxy
-from tests.support.live_site import ADMIN
 from tests.support.memory_cgroup import MemoryCgroup
 from tests.support.traffic import Traffic
 
@@ -72,7 +71,7 @@ def test_a_replica_stays_under_512_mb(get_prepared, tmp_path):
             username="capped",
             password=password,
             static_path=stylesheet.group(1),
-            admin=ADMIN,
+            admin=site.admin,
             clients=4,
         )
         with traffic:

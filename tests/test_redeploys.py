@@ -33,7 +33,7 @@ import tomllib
 from tests.support.combinations import BY_ID, answer
 from tests.support.databases import database_url
 from tests.support.edge_proxy import EdgeProxy
-from tests.support.live_site import ADMIN, Site, prepared_site
+from tests.support.live_site import Site, prepared_site
 from tests.support.railway_config import graph_of
 from tests.support.redeploy import ConnectionPeak, new_image, redeploy
 from tests.support.traffic import Traffic
@@ -163,7 +163,7 @@ def test_sigterm_finishes_the_requests_in_flight_and_exits_0(site, draining, tmp
             username="graceful",
             password=password,
             static_path=stylesheet(site, instance),
-            admin=ADMIN,
+            admin=site.admin,
             clients=1,
         )
         kept_alive = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=10)
@@ -226,7 +226,7 @@ def redeploy_under_load(
             username=username,
             password=password,
             static_path=stylesheet(site, first),
-            admin=ADMIN,
+            admin=site.admin,
         )
         current = first
         with ConnectionPeak(site, database_url(site.database)) as peak, traffic:
@@ -285,7 +285,7 @@ COLUMNS_PRINT = """
 import sys, psycopg
 with psycopg.connect(sys.argv[1]) as conn:
     for (name,) in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'auth_user'"
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'users_user'"
         " AND column_name LIKE 'steady%' ORDER BY column_name"
     ):
         print(name)

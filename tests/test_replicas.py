@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.edge_proxy import EdgeProxy
-from tests.support.live_site import ADMIN, CSRF_FIELD
+from tests.support.live_site import CSRF_FIELD
 from tests.support.processes import kill_group
 from tests.support.railway_emulator import run_shell
 
@@ -103,22 +103,22 @@ def test_a_session_hops_across_three_replicas(replicas):
     served += [("login post", login.answer.header("X-Served-By"))]
     assert login.answer.status == 302, site.show(login.answer.text)
 
-    form = browser.request(public, f"{ADMIN}auth/group/add/")
+    form = browser.request(public, f"{site.admin}auth/group/add/")
     served.append(("group form", form.header("X-Served-By")))
     token = CSRF_FIELD.search(form.text)
     assert form.status == 200 and token, site.show(form.text)
     origin = browser.origin
     posted = browser.request(
         public,
-        f"{ADMIN}auth/group/add/",
+        f"{site.admin}auth/group/add/",
         method="POST",
-        headers={"Origin": origin, "Referer": f"{origin}{ADMIN}auth/group/add/"},
+        headers={"Origin": origin, "Referer": f"{origin}{site.admin}auth/group/add/"},
         form={"csrfmiddlewaretoken": token.group(1), "name": "hoppers", "_save": "Save"},
     )
     served.append(("group post", posted.header("X-Served-By")))
     assert posted.status == 302, site.show(posted.text)
 
-    listing = browser.request(public, f"{ADMIN}auth/group/")
+    listing = browser.request(public, f"{site.admin}auth/group/")
     served.append(("message", listing.header("X-Served-By")))
     assert listing.status == 200, site.show(listing.text)
     print("replica of each step:", served)

@@ -31,8 +31,8 @@ class Migration(migrations.Migration):
     dependencies = [{dependencies}]
     operations = [
         migrations.RunSQL(
-            "ALTER TABLE auth_user ADD COLUMN {column} text NULL",
-            reverse_sql="ALTER TABLE auth_user DROP COLUMN {column}",
+            "ALTER TABLE users_user ADD COLUMN {column} text NULL",
+            reverse_sql="ALTER TABLE users_user DROP COLUMN {column}",
         ),
     ]
 """
