@@ -100,7 +100,7 @@ def change_page(site: Site, edge, server: Server) -> tuple[str, str]:
     """Return (path, html) of the curator's own change page in the admin."""
     listing = edge.request(server.instance, f"{site.admin}users/user/?q=curator")
     assert listing.status == 200, site.show(listing.text)
-    found = re.search(r'href="(' + re.escape(site.admin) + r'users/user/\d+/change/)', listing.text)
+    found = re.search(r'href="(' + re.escape(site.admin) + r"users/user/\d+/change/)", listing.text)
     assert found, site.show(listing.text)
     page = edge.request(server.instance, found.group(1))
     assert page.status == 200, site.show(page.text)
