@@ -443,10 +443,10 @@ def workflow(project: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=ids(COMBINATIONS))
 def test_one_deploy_per_push(combination, get_baked):
-    """A push deploys each service once: through the workflow's `railway up --ci` for web, then
-    one for the task worker, after the tests, in a job with a timeout (a replaced deployment
-    never ends the wait); and the IaC service has no source Railway could autodeploy from. The
-    tests run on Railway's PostgreSQL, 18."""
+    """A push deploys each service once, after the tests, in a job with a timeout (a replaced
+    deployment never ends the wait): `railway up --ci` for web and for the task worker, and an
+    upload for the housekeeping cron service; the IaC service has no source Railway could
+    autodeploy from. The tests run on Railway's PostgreSQL, 18."""
     project = get_baked(combination.id)
     jobs = workflow(project)["jobs"]
     uploads = [
@@ -455,18 +455,26 @@ def test_one_deploy_per_push(combination, get_baked):
         for step in job.get("steps", [])
         if "railway up" in step.get("run", "")
     ]
-    assert len(uploads) == 2, uploads
-    (job_name, command), (worker_job, worker_command) = uploads
-    assert command.split() == [
-        "railway", "up", "--ci", "--service", answer(combination.answers, "railway_service_name")
-    ]  # fmt: skip
-    assert worker_job == job_name
-    assert worker_command.split() == ["railway", "up", "--ci", "--service", "worker"]
+    service = answer(combination.answers, "railway_service_name")
+    by_service = {command.split()[-1]: (name, command.split()) for name, command in uploads}
+    iac = answer(combination.answers, "railway_config") == "iac"
+    # railway.toml sites create the cron service by hand (site README, "Housekeeping").
+    expected = {service, "worker"} | ({f"{service}-housekeeping"} if iac else set())
+    assert len(uploads) == len(expected) and set(by_service) == expected, uploads
+    job_name, command = by_service[service]
+    assert command == ["railway", "up", "--ci", "--service", service]
+    assert by_service["worker"] == (job_name, ["railway", "up", "--ci", "--service", "worker"])
+    if iac:
+        # The cron service only needs its image uploaded: nothing to wait for until its schedule.
+        assert by_service[f"{service}-housekeeping"] == (
+            job_name,
+            ["railway", "up", "--detach", "--service", f"{service}-housekeeping"],
+        )
     job = jobs[job_name]
     assert job.get("needs") == "test"
     assert 0 < job.get("timeout-minutes", 0) <= 30
     assert jobs["test"]["services"]["postgres"]["image"] == "postgres:18"
 
-    if answer(combination.answers, "railway_config") == "iac":
+    if iac:
         web = web_node(graph_of(project), combination.answers)
         assert "source" not in web, "a GitHub source would make Railway deploy each push too"
