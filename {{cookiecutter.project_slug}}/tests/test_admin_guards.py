@@ -168,7 +168,7 @@ class AuditTrailTests(AdminGuardTestCase):
         secret_password = "a brand new secret 42"  # noqa: S105
         with self.assertLogs(AUDIT_LOGGER, "INFO") as logs:
             client.post(
-                reverse("admin:users_user_password_change", args=[self.user.pk]),
+                reverse("admin:auth_user_password_change", args=[self.user.pk]),
                 {
                     "password1": secret_password,
                     "password2": secret_password,
