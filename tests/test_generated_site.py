@@ -41,6 +41,8 @@ def production_env(site: Site) -> dict[str, str]:
     return env
 
 
+# Under pytest-xdist each combination is a work unit of its own (tests/support/scheduling.py):
+# its four checks share one worker and one module fixture, the combinations run side by side.
 each_site = pytest.mark.parametrize(
     "site", COMBINATIONS, ids=[c.id for c in COMBINATIONS], indirect=True
 )

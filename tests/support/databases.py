@@ -3,7 +3,8 @@
 The tests and the benchmark use the PostgreSQL at ``CFMP_TEST_POSTGRES_URL`` (default
 127.0.0.1:5432, user postgres, trust auth) and the Redis at ``CFMP_TEST_REDIS_URL``. Names and
 numbers carry ``CFMP_TEST_RUN_ID`` and ``CFMP_TEST_REDIS_OFFSET`` so that runs side by side on
-one machine never share a database.
+one machine never share a database, and so do the pytest-xdist worker ids and numbers
+(``PYTEST_XDIST_WORKER``) for the workers of one run.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from tests.support.combinations import BY_ID
+from tests.support.combinations import COMBINATIONS, answer
 from tests.support.processes import tail
 
 POSTGRES_URL = os.environ.get("CFMP_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
@@ -72,11 +73,23 @@ def manage_database(python: Path, name: str, action: str) -> str:
     return proc.stdout.strip()
 
 
-def redis_url(combination_id: str) -> str:
-    """Return the URL of a Redis database number of its own for a combination.
+def xdist_worker_number() -> int:
+    """Return this pytest-xdist worker's number (gw3 -> 3), 0 outside xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
 
-    CFMP_TEST_REDIS_OFFSET (default 0) shifts the numbers for a second run side by side.
+
+def redis_url(combination_id: str) -> str:
+    """Return the URL of a Redis database number of its own for a combination that uses Redis.
+
+    The combinations that use Redis are numbered in order, one block of numbers per pytest-xdist
+    worker, so parallel workers never share a database; CFMP_TEST_REDIS_OFFSET (default 0)
+    shifts every number for a second run side by side (modulo Redis's 16 databases). Raises
+    ValueError for a combination without Redis.
     """
+    users = [c.id for c in COMBINATIONS if answer(c.answers, "use_redis")]
+    if combination_id not in users:
+        raise ValueError(f"{combination_id} does not use Redis: it has no Redis database")
     offset = int(os.environ.get("CFMP_TEST_REDIS_OFFSET", "0"))
-    index = (list(BY_ID).index(combination_id) + offset) % 16
-    return f"{REDIS_BASE_URL}/{index}"
+    index = offset + xdist_worker_number() * len(users) + users.index(combination_id)
+    return f"{REDIS_BASE_URL}/{index % 16}"
