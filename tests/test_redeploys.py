@@ -21,6 +21,7 @@ PostgreSQL connections against the replicas' budget.
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import subprocess
 import threading
@@ -34,6 +35,7 @@ from tests.support.combinations import BY_ID, answer
 from tests.support.databases import database_url
 from tests.support.edge_proxy import EdgeProxy
 from tests.support.live_site import Site, prepared_site
+from tests.support.railway_cli import service
 from tests.support.railway_config import graph_of
 from tests.support.redeploy import ConnectionPeak, new_image, redeploy
 from tests.support.traffic import Traffic
@@ -59,8 +61,8 @@ def teardown_settings(project: Path, source: str) -> dict[str, int]:
     if source == "railway.toml":
         deploy = tomllib.loads((project / "railway.toml").read_text(encoding="utf-8"))["deploy"]
     else:
-        (node,) = [n for n in graph_of(project)["resources"] if n.get("type") == "service"]
-        deploy = node["deploy"]
+        answers = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))
+        deploy = service(graph_of(project), answers["railway_service_name"])["deploy"]
     return {key: deploy.get(key) for key in ("overlapSeconds", "drainingSeconds", "numReplicas")}
 
 
