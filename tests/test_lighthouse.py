@@ -31,7 +31,7 @@ import pytest
 
 from tests.support.browser import CHROMIUM
 from tests.support.combinations import TEMPLATE_DIR
-from tests.support.live_site import ADMIN, serve
+from tests.support.live_site import serve
 from tests.support.processes import CACHE_DIR, file_lock, tail
 from tests.support.tls_edge import tls_edge
 
@@ -49,7 +49,8 @@ LABELS = {
 }
 MINIMUM = 0.95
 #: The pages audited: id -> path.
-PAGES = {"home": "/", "not-found": "/no-such-page/", "admin-login": f"{ADMIN}login/"}
+#: {admin} is the bake's own admin path (Site.at).
+PAGES = {"home": "/", "not-found": "/no-such-page/", "admin-login": "{admin}login/"}
 PRESETS = ["mobile", "desktop"]
 #: Higher bars than MINIMUM: (page, category) -> score.
 REQUIRED = {("home", "accessibility"): 1.0}
@@ -104,7 +105,7 @@ def audits(runner, get_prepared, tmp_path_factory, measuring) -> dict[tuple[str,
                 {
                     "name": f"{page}-{preset}",
                     "preset": preset,
-                    "url": f"https://{site.domain}{path}",
+                    "url": f"https://{site.domain}{site.at(path)}",
                 }
                 for page, path in PAGES.items()
                 for preset in PRESETS

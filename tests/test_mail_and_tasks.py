@@ -229,7 +229,7 @@ def test_iac_worker_service_shares_build_and_variables(get_baked):
     graph = graph_of(project)
     services = {node["name"]: node for node in graph["resources"] if node.get("type") == "service"}
     web_name = answer(combination(COMBINATION).answers, "railway_service_name")
-    assert set(services) == {web_name, WORKER}
+    assert set(services) == {web_name, WORKER, f"{web_name}-housekeeping"}
     web, worker = services[web_name], services[WORKER]
     assert worker["build"] == web["build"]
     assert worker["variables"] == web["variables"]
@@ -293,7 +293,8 @@ def test_provider_failure_is_logged_and_holds_no_request(
     figure(f"provider {mode}: request at provider -> task FAILED", failed - arrived)
     assert request_seconds < EMAIL_TIMEOUT, "the web request waited for the provider"
     assert len(lines) == 1, tail(log)
-    assert lines[0].startswith("ERROR ")
+    # One JSON line (logs.py) at level error.
+    assert json.loads(lines[0])["level"] == "error", lines[0]
     assert "AnymailRequestsAPIError" in lines[0], lines[0]
     assert ("500" if mode == "error" else "timed out") in lines[0], lines[0]
     assert api_key(site) not in log

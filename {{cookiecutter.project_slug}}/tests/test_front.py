@@ -70,6 +70,7 @@ def without_request_id(answer):
     """Return an answer's headers but X-Request-Id, which each answer gets afresh."""
     return {k: v for k, v in answer["headers"].items() if k != "X-Request-Id"}
 
+
 class StaticFileTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

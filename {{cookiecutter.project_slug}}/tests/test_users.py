@@ -10,6 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.test import TestCase
 from django.urls import reverse
+{%- if cookiecutter.admin_two_factor %}
+from django_otp import DEVICE_ID_SESSION_KEY
+{%- endif %}
 
 User = get_user_model()
 
@@ -64,6 +67,13 @@ class AdminPagesTests(TestCase):
 
     def setUp(self):
         self.client.force_login(self.admin)
+{%- if cookiecutter.admin_two_factor %}
+        # The admin admits only staff verified by a device: as after a right TOTP code.
+        device = self.admin.totpdevice_set.create(name="phone", confirmed=True)
+        session = self.client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+{%- endif %}
 
     def test_list_search_and_filters(self):
         url = reverse("admin:users_user_changelist")
