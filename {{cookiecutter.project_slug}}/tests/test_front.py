@@ -65,7 +65,6 @@ def wsgi_requests(requests, env=None):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-
 def without_request_id(answer):
     """Return an answer's headers but X-Request-Id, which each answer gets afresh."""
     return {k: v for k, v in answer["headers"].items() if k != "X-Request-Id"}
