@@ -57,17 +57,9 @@ ABBREVIATIONS = {
 }
 
 
-#: Private variables recorded with the answers, so `cruft update` renders the same value again.
-KEPT_PRIVATE_KEYS = ("__admin_url",)
-
-
 def answers_to_record(context):
-    """Return the user's answers: every key that does not start with "_", and KEPT_PRIVATE_KEYS."""
-    return {
-        key: value
-        for key, value in context.items()
-        if not key.startswith("_") or key in KEPT_PRIVATE_KEYS
-    }
+    """Return the user's answers: every key that does not start with "_"."""
+    return {key: value for key, value in context.items() if not key.startswith("_")}
 
 
 def remove_unselected(root, answers):
@@ -285,7 +277,7 @@ def next_steps(answers, env_written):
         "       The task worker sends the mail: give the worker service the same variables and"
         " deploy it with railway up (README, \"Mail and the task worker\")."
     )
-    admin = answers.get("__admin_url")
+    admin = answers.get("admin_url")
     if admin:
         lines.append(
             f"       The admin is at https://<your domain>/{admin} (DJANGO_ADMIN_URL changes it)"

@@ -76,6 +76,8 @@ PYTHON_KEYWORDS = frozenset(keyword.kwlist) | SOFT_KEYWORDS
 STDLIB_MODULES = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+#: An admin path: URL-safe segments, no leading slash, one trailing slash ("staff-only/").
+ADMIN_URL_RE = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*/$")
 SLUG_MAX = 40
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_FORBIDDEN = set("\"'`<>\\,;()[]")
@@ -313,6 +315,24 @@ def validate_custom_domain(answers):
         raise InvalidAnswer(question, value, f"the last label cannot be all digits; {example}")
 
 
+def validate_admin_url(answers):
+    """admin_url: a path like "staff-only/" (letters, digits, "-" and "_"; one trailing slash)."""
+    question = "admin_url"
+    value = answers.get(question)
+    check_text(question, value, 100, example="staff-only/")
+    if not ADMIN_URL_RE.match(value):
+        raise InvalidAnswer(
+            question,
+            value,
+            "a path like 'staff-only/': letters, digits, '-' and '_', no leading slash,"
+            " one trailing slash",
+        )
+    if value == "admin/":
+        raise InvalidAnswer(
+            question, value, "choose another path: scanners try 'admin/' first (or keep the default)"
+        )
+
+
 def validate_django_version(answers):
     """django_version: one of the supported Django release lines."""
     check_choice("django_version", answers.get("django_version"), tuple(SUPPORTED_PYTHON))
@@ -475,6 +495,7 @@ VALIDATORS = (
     validate_author_email,
     validate_github_repository,
     validate_custom_domain,
+    validate_admin_url,
     validate_django_version,
     validate_python_version,
     validate_package_manager,

@@ -1,4 +1,4 @@
-"""Where a baked site's admin lives: each bake draws its own path (``__admin_url``)."""
+"""Where a baked site's admin lives: each bake draws its own path (``admin_url``)."""
 
 from __future__ import annotations
 
@@ -19,5 +19,5 @@ def admin_path(project: Path, slug: str) -> str:
     found = DEFAULT_ADMIN_URL.search(base)
     assert found, f"no DEFAULT_ADMIN_URL in {slug}/settings/base.py"
     recorded = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))
-    assert recorded.get("__admin_url") == found[1], "settings and .cookiecutter.json disagree"
+    assert recorded.get("admin_url") == found[1], "settings and .cookiecutter.json disagree"
     return "/" + found[1]

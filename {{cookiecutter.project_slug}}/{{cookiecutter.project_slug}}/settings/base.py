@@ -100,7 +100,7 @@ TEMPLATES = [
 
 #: The admin's path when DJANGO_ADMIN_URL is unset: chosen at random when this site was generated,
 #: so scanners that try /admin/ find nothing (the guards below do the real work).
-DEFAULT_ADMIN_URL = "{{ cookiecutter.__admin_url }}"
+DEFAULT_ADMIN_URL = "{{ cookiecutter.admin_url }}"
 
 
 def admin_url():
