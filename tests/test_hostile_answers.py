@@ -41,6 +41,7 @@ FREE_TEXT = [
     "author_email",
     "github_repository",
     "custom_domain",
+    "admin_url",
     "railway_service_name",
     "deploy_branches",
     "time_zone",
@@ -125,6 +126,7 @@ def plausible(question: str) -> st.SearchStrategy[str]:
             r"\A[A-Za-z0-9][A-Za-z0-9-]{0,10}/[A-Za-z0-9._-]{1,12}\Z"
         ),
         "custom_domain": st.from_regex(r"\A([a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?\.){1,3}[a-z]{2,6}\Z"),
+        "admin_url": st.from_regex(r"\A[a-z0-9_-]{1,12}(/[a-z0-9_-]{1,8})?/\Z"),
         "railway_service_name": st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?\Z"),
         "deploy_branches": st.lists(branch, min_size=1, max_size=3, unique=True).map(",".join),
         "time_zone": st.sampled_from(
@@ -219,6 +221,8 @@ def check_read_back(project: Path, question: str, value: str) -> None:
     elif question == "custom_domain":
         production = (settings_dir / "production.py").read_text(encoding="utf-8")
         assert value in string_constants(production)
+    elif question == "admin_url":
+        assert literal(base, "DEFAULT_ADMIN_URL") == value
     elif question == "github_repository":
         # The IaC service has no source (the workflow deploys): the README names the repository.
         readme = (project / "README.md").read_text(encoding="utf-8")
