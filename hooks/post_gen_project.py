@@ -14,6 +14,7 @@ Nothing here touches the network. Any failure ends with one line on stderr and e
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -55,6 +56,8 @@ ABBREVIATIONS = {
     "gl": "https://gitlab.com/{0}.git",
     "bb": "https://bitbucket.org/{0}",
 }
+# What cookiecutter takes for a repository to clone (cookiecutter.repository.is_repo_url).
+REPOSITORY_URL = re.compile(r"((git|hg)\+)?(git|ssh|file|https?):(//)?|\w+@[\w.]+")
 
 
 def answers_to_record(context):
@@ -129,16 +132,21 @@ def git(directory, *args):
 
 
 def template_url(template, toplevel):
-    """The source cruft clones later: the remote URL as given (abbreviation expanded), or the
-    absolute path of the local git checkout the site was baked from."""
-    try:
-        from cookiecutter.repository import expand_abbreviations, is_repo_url
-    except ImportError:
-        prefix, _, rest = template.partition(":")
-        expanded = ABBREVIATIONS[prefix].format(rest) if prefix in ABBREVIATIONS else template
-        return expanded if "://" in expanded or "@" in expanded else toplevel
-    expanded = expand_abbreviations(template, ABBREVIATIONS)
-    return expanded if is_repo_url(expanded) else toplevel
+    """Return the source cruft clones later: the remote URL as given (abbreviation expanded), or
+    the absolute path of the local git checkout the site was baked from.
+
+    The rules are cookiecutter's own (an abbreviation alone or as ``prefix:rest``; a repository
+    URL starts with a scheme cookiecutter clones or looks like ``user@host``), written out here
+    because importing cookiecutter.repository costs this hook half a second on every bake.
+    """
+    prefix, _, rest = template.partition(":")
+    if template in ABBREVIATIONS:
+        expanded = ABBREVIATIONS[template]
+    elif prefix in ABBREVIATIONS:
+        expanded = ABBREVIATIONS[prefix].format(rest)
+    else:
+        expanded = template
+    return expanded if REPOSITORY_URL.match(expanded) else toplevel
 
 
 def cruft_state(context, template_directory):

@@ -15,9 +15,12 @@ import re
 import shutil
 import stat
 import sys
+import types
 from pathlib import Path
 
 import pytest
+from cookiecutter.config import BUILTIN_ABBREVIATIONS
+from cookiecutter.repository import expand_abbreviations, is_repo_url
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 SLUG_DIR = "{{cookiecutter.project_slug}}"
@@ -264,6 +267,44 @@ def test_hostile_name_reads_back_exactly(cookies, stub_template):
 
 
 # ---------------------------------------------------------------- post_gen_project.py
+
+
+def post_hook_module():
+    """Return hooks/post_gen_project.py as a module, its two Jinja values rendered empty.
+
+    Only for its pure functions: everything else of the hook is tested through real bakes.
+    """
+    source = (TEMPLATE / "hooks" / "post_gen_project.py").read_text(encoding="utf-8")
+    source = source.replace("{{ cookiecutter|tojson }}", "{}")
+    source = source.replace("{{ cookiecutter|template_directory|tojson }}", '""')
+    module = types.ModuleType("post_gen_project")
+    exec(compile(source, "post_gen_project.py", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "gh:acme/cfmp-railway",
+        "gl:acme/cfmp-railway",
+        "bb:acme/cfmp-railway",
+        "https://github.com/acme/cfmp-railway.git",
+        "git+ssh://git@example.org/acme/cfmp-railway.git",
+        "git@github.com:acme/cfmp-railway.git",
+        "file:///srv/templates/cfmp-railway",
+        "/home/me/cfmp-railway",
+        "../cfmp-railway",
+        "cfmp-railway",
+    ],
+)
+def test_recorded_template_source_follows_cookiecutters_rules(template):
+    """.cruft.json names what cookiecutter itself would clone, or else the local checkout."""
+    toplevel = "/checkout/of/the/template"
+    abbreviations = post_hook_module().ABBREVIATIONS
+    assert abbreviations == BUILTIN_ABBREVIATIONS
+    expanded = expand_abbreviations(template, abbreviations)
+    expected = expanded if is_repo_url(expanded) else toplevel
+    assert post_hook_module().template_url(template, toplevel) == expected
 
 
 def read_env(project):

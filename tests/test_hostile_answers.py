@@ -2,8 +2,9 @@
 
 Hypothesis draws one question and a value for it: arbitrary Unicode, quotes, backslashes, line
 breaks, Jinja syntax, shell syntax, path tricks, very long text, or a plausible valid answer
-(so that strict questions also bake). Each bake runs cookiecutter in a child process, in a fresh
-folder, exactly as a user's --no-input bake with that answer would, and then either:
+(so that strict questions also bake). Each bake runs cookiecutter in a fresh folder, in a child
+process (one for all the examples, ``Baker``), as a user's --no-input bake with that answer
+would, and then either:
 
 - was refused: non-zero exit, exactly one "ERROR: <question> ..." line, and the output folder is
   empty; or
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import json
+import select
 import subprocess
 import sys
 import tempfile
@@ -92,27 +94,43 @@ FRAGMENTS = [
     "food",
     "x" * 300,
 ]
-BAKE = """
-import json, sys
+BAKER = """
+import json, os, sys, tempfile
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
-job = json.load(sys.stdin)
-try:
-    cookiecutter(
-        job["template"],
-        no_input=True,
-        extra_context=job["answers"],
-        output_dir=job["output_dir"],
-        config_file=job["config_file"],
-    )
-except FailedHookException:
-    sys.exit(1)
-except BaseException as error:
-    if isinstance(error, SystemExit):
-        raise
-    print(f"UNEXPECTED {type(error).__name__}: {error}", file=sys.stderr)
-    sys.exit(3)
+answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+for line in sys.stdin:
+    job = json.loads(line)
+    os.chdir(job["cwd"])
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        sys.stdout.flush(); sys.stderr.flush()
+        saved = os.dup(1), os.dup(2)
+        os.dup2(out.fileno(), 1); os.dup2(err.fileno(), 2)
+        try:
+            cookiecutter(
+                job["template"],
+                no_input=True,
+                extra_context=job["answers"],
+                output_dir=job["output_dir"],
+                config_file=job["config_file"],
+            )
+            code = 0
+        except FailedHookException:
+            code = 1
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except BaseException as error:
+            print(f"UNEXPECTED {type(error).__name__}: {error}", file=sys.stderr)
+            code = 3
+        sys.stdout.flush(); sys.stderr.flush()
+        os.dup2(saved[0], 1); os.dup2(saved[1], 2)
+        os.close(saved[0]); os.close(saved[1])
+        out.seek(0); err.seek(0)
+        result = {"code": code, "stdout": out.read().decode("utf-8", "replace"),
+                  "stderr": err.read().decode("utf-8", "replace")}
+    answers.write(json.dumps(result) + "\\n")
+    answers.flush()
 """
 
 
@@ -238,27 +256,64 @@ def check_read_back(project: Path, question: str, value: str) -> None:
         assert value in workflow
 
 
-def bake(workdir: Path, answers: dict[str, str], config_file: Path):
-    output_dir = workdir / "out"
-    output_dir.mkdir()
-    job = {
-        "template": str(TEMPLATE_DIR),
-        "answers": extra_context(answers),
-        "output_dir": str(output_dir),
-        "config_file": str(config_file),
-    }
-    return subprocess.run(
-        [sys.executable, "-c", BAKE],
-        input=json.dumps(job),
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+class Baker:
+    """A child process that bakes one job after another, each as ``cookiecutter --no-input``.
+
+    Every bake is a fresh ``cookiecutter()`` call in the job's own folder (its working
+    directory too); its output, the hooks' included, is captured at the file-descriptor level
+    and returned with its exit code. One process for all the examples saves starting Python and
+    importing cookiecutter again for each of them.
+    """
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", BAKER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def bake(
+        self, workdir: Path, answers: dict[str, str], config_file: Path, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
+        """Return the outcome of baking ``answers`` into ``workdir/out`` (made here)."""
+        output_dir = workdir / "out"
+        output_dir.mkdir()
+        job = {
+            "template": str(TEMPLATE_DIR),
+            "answers": extra_context(answers),
+            "output_dir": str(output_dir),
+            "config_file": str(config_file),
+            "cwd": str(workdir),
+        }
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        assert ready, f"no answer from the baker within {timeout} s for {answers!r}"
+        line = self.process.stdout.readline()
+        assert line, f"the baker exited ({self.process.poll()}) on {answers!r}"
+        result = json.loads(line)
+        return subprocess.CompletedProcess(
+            job, result["code"], stdout=result["stdout"], stderr=result["stderr"]
+        )
+
+    def close(self) -> None:
+        """End the child process (its stdin closed, it exits 0)."""
+        assert self.process.stdin
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
-def test_hostile_answers(cookiecutter_config, tmp_path):
+@pytest.fixture(scope="module")
+def baker():
+    baker = Baker()
+    yield baker
+    baker.close()
+
+
+def test_hostile_answers(baker, cookiecutter_config, tmp_path):
     outcomes = {"refused": 0, "baked": 0}
 
     @settings(
@@ -273,7 +328,7 @@ def test_hostile_answers(cookiecutter_config, tmp_path):
         question, value = drawn
         workdir = Path(tempfile.mkdtemp(dir=tmp_path))
         before = listing(workdir)
-        proc = bake(workdir, {question: value}, cookiecutter_config)
+        proc = baker.bake(workdir, {question: value}, cookiecutter_config)
         where = f"{question}={value!r}\nstdout:\n{proc.stdout[-2000:]}\nstderr:\n{proc.stderr}"
         assert proc.returncode in (0, 1), where
         output_dir = workdir / "out"
@@ -304,14 +359,14 @@ def test_hostile_answers(cookiecutter_config, tmp_path):
 
 
 @pytest.mark.parametrize("slug", ["../escape", "a/b", "<absolute>", "", ".", ".."])
-def test_path_like_slug_writes_nothing_anywhere(cookiecutter_config, tmp_path, slug):
+def test_path_like_slug_writes_nothing_anywhere(baker, cookiecutter_config, tmp_path, slug):
     """cookiecutter makes the project folder before the pre-generation hook runs; the slug is
     checked while the answers are read, so these never create or address a folder."""
     workdir = tmp_path / "work"
     workdir.mkdir()
     absolute = tmp_path / "absolute-escape"
     slug = str(absolute) if slug == "<absolute>" else slug
-    proc = bake(workdir, {"project_slug": slug}, cookiecutter_config)
+    proc = baker.bake(workdir, {"project_slug": slug}, cookiecutter_config)
     assert proc.returncode == 1, proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1 and errors[0].startswith("ERROR: project_slug "), proc.stderr
