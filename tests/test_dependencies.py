@@ -1,20 +1,32 @@
 """Pins are current and hashed; the workflows pin their actions and hold least privilege.
 
-The lock check asks the package registry (``pip index versions``, the test venv's pip) for each
+The lock check asks the package registry (the index pip uses, through its JSON Simple API, with
+``pip index versions``' rules: no yanked file, Requires-Python and wheel tags respected) for each
 pinned package and compares the pin with the newest release of the same line (major.minor): a
 pin behind a patch release fails. Needs the registry; marked slow.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import pytest
 import yaml
+from packaging import tags
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import InvalidVersion, Version
 
 from tests.support.combinations import TEMPLATE_DIR
@@ -63,35 +75,72 @@ OLD_PYTHON_PIN = re.compile(
 )
 
 
+#: The registry's JSON form of the Simple API (PEP 691), which every current index serves.
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+
+
+@cache
+def index_url() -> str:
+    """Return the index pip installs from here: PIP_INDEX_URL, pip's configuration, or PyPI."""
+    if os.environ.get("PIP_INDEX_URL"):
+        return os.environ["PIP_INDEX_URL"].rstrip("/")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "get", "global.index-url"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    configured = proc.stdout.strip() if proc.returncode == 0 else ""
+    return (configured or "https://pypi.org/simple").rstrip("/")
+
+
+def index_files(name: str) -> list[dict]:
+    """Return the files the index lists for project ``name`` (PEP 691 JSON)."""
+    url = f"{index_url()}/{name}/"
+    request = urllib.request.Request(url, headers={"Accept": SIMPLE_JSON})  # noqa: S310 (pip's index)
+    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
+        kind = answer.headers.get_content_type()
+        assert kind == SIMPLE_JSON, f"{index_url()}/{name}/ answered {kind}, not {SIMPLE_JSON}"
+        return json.load(answer)["files"]
+
+
+def offered_versions(files: list[dict], python: str) -> tuple[Version, ...]:
+    """Return the versions among ``files`` that pip would offer to Python ``python`` ("3.12").
+
+    As ``pip index versions`` does: pre-releases and yanked files do not count, nor a file whose
+    Requires-Python excludes ``python``, nor a wheel whose tags that Python cannot install on
+    this machine. (pip also reads a few irregular names of 2015, such as cffi-1.2.0-1.tar.gz,
+    that packaging refuses; no current pin is near them.)
+    """
+    target = Version(python)
+    major, minor = target.release[:2]
+    supported = {
+        *tags.cpython_tags((major, minor)),
+        *tags.compatible_tags((major, minor), interpreter=f"cp{major}{minor}"),
+    }
+    versions = set()
+    for file in files:
+        if file.get("yanked"):
+            continue
+        try:
+            if file.get("requires-python") and target not in SpecifierSet(file["requires-python"]):
+                continue
+            if file["filename"].endswith(".whl"):
+                _, version, _, file_tags = parse_wheel_filename(file["filename"])
+                if supported.isdisjoint(file_tags):
+                    continue
+            else:
+                version = parse_sdist_filename(file["filename"])[1]
+        except (InvalidSpecifier, InvalidVersion, InvalidWheelFilename, InvalidSdistFilename):
+            continue  # pip skips what it cannot read, too
+        if not version.is_prerelease:
+            versions.add(version)
+    return tuple(sorted(versions, reverse=True))
+
+
 @cache
 def registry_versions(name: str, python: str | None = None) -> tuple[Version, ...]:
-    """Return the versions the registry has (for ``python`` only, e.g. "3.10", when given)."""
-    only = ["--python-version", python, "--only-binary=:all:"] if python else []
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "index",
-            "versions",
-            name,
-            "--disable-pip-version-check",
-            *only,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    match = re.search(r"^Available versions: (.+)$", proc.stdout, re.MULTILINE)
-    assert proc.returncode == 0 and match, f"pip index versions {name}:\n{proc.stdout}{proc.stderr}"
-    versions = []
-    for text in match[1].split(","):
-        try:
-            versions.append(Version(text.strip()))
-        except InvalidVersion:
-            continue
-    return tuple(versions)
+    """Return the versions the registry offers this Python, or Python ``python`` ("3.10")."""
+    this_python = ".".join(map(str, sys.version_info[:3]))
+    return offered_versions(index_files(name), python or this_python)
 
 
 def release_line(version: Version) -> tuple[int, int]:
@@ -114,6 +163,26 @@ def test_newest_in_line_picks_the_newest_patch():
     assert newest_in_line("4.2", available) == Version("4.2.10")
     calendar = tuple(map(Version, ["2026.10.5", "2026.10.19", "2026.10.19.post1", "2026.11.1"]))
     assert newest_in_line("2026.10.19", calendar) == Version("2026.10.19.post1")
+
+
+def test_offered_versions_follows_pips_rules():
+    files = [
+        {"filename": "demo-1.0.0.tar.gz"},
+        {"filename": "demo-1.1.0-py3-none-any.whl", "yanked": "broken upload"},
+        {"filename": "demo-1.2.0-py3-none-any.whl", "requires-python": ">=3.12"},
+        {"filename": "demo-1.3.0-cp310-none-any.whl"},
+        {"filename": "demo-1.4.0-cp313-none-any.whl"},
+        {"filename": "demo-1.5.0.tar.gz", "requires-python": "not a specifier"},
+        {"filename": "demo-1.6.0-py3-none-any.whl", "yanked": False},
+        {"filename": "demo-1.7.0.tar.gz", "requires-python": ">=3.10,<3.12"},
+        {"filename": "demo-1.8.0rc1-py3-none-any.whl"},
+    ]
+    assert offered_versions(files, "3.10") == tuple(
+        map(Version, ["1.7.0", "1.6.0", "1.3.0", "1.0.0"])
+    )
+    assert offered_versions(files, "3.13.1") == tuple(
+        map(Version, ["1.6.0", "1.4.0", "1.2.0", "1.0.0"])
+    )
 
 
 def test_pins_with_hashes_reads_a_lock():
