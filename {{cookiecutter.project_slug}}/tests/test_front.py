@@ -17,10 +17,17 @@ from .helpers import (
 )
 
 # Calls wsgi.application with a WSGI environ per request; prints status, headers, body and
-# whether the request reached Django (the application Front wraps).
+# whether the request reached Django (the application Front wraps) for each, and how many times
+# start-up read the static folder (WhiteNoise.add_files).
 WSGI_SCRIPT = """
 import io, json, sys
 from wsgiref.util import setup_testing_defaults
+from whitenoise.base import WhiteNoise
+
+folder_reads, add_files = [], WhiteNoise.add_files
+WhiteNoise.add_files = lambda self, *args, **kwargs: (
+    folder_reads.append(args) or add_files(self, *args, **kwargs)
+)
 from {{ cookiecutter.project_slug }}.wsgi import application
 from django.templatetags.static import static
 
@@ -41,7 +48,7 @@ for method, path, headers in json.loads(sys.argv[1]):
     getattr(chunks, "close", lambda: None)()
     answer.update(body=body.decode("latin-1"), through_django=len(calls) > before)
     results.append(answer)
-print(json.dumps(results))
+print(json.dumps({"answers": results, "folder_reads": len(folder_reads)}))
 """
 
 STYLESHEET = "static:css/site.css"
@@ -56,13 +63,21 @@ SECURITY_HEADERS = (
 )
 
 
-def wsgi_requests(requests, env=None):
-    """Make ``requests`` ([(method, path, headers), ...]) through wsgi.application."""
+def wsgi_run(requests, env=None):
+    """Make ``requests`` ([(method, path, headers), ...]) through wsgi.application.
+
+    Return {"answers": one dict per request, "folder_reads": times the static folder was read}.
+    """
     build_static_files()
     result = run_python(["-c", WSGI_SCRIPT, json.dumps(requests)], env or production_env())
     if result.returncode != 0:
         raise AssertionError(f"the production process failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def wsgi_requests(requests, env=None):
+    """Return the answers to ``requests`` made through wsgi.application (see wsgi_run)."""
+    return wsgi_run(requests, env)["answers"]
 
 
 def without_request_id(answer):
@@ -73,7 +88,7 @@ def without_request_id(answer):
 class StaticFileTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.first, cls.second, cls.head, cls.plain, cls.post, cls.page = wsgi_requests(
+        run = wsgi_run(
             [
                 ("GET", STYLESHEET, EDGE),
                 ("GET", STYLESHEET, EDGE),
@@ -83,6 +98,12 @@ class StaticFileTests(unittest.TestCase):
                 ("GET", "/", EDGE),
             ]
         )
+        cls.first, cls.second, cls.head, cls.plain, cls.post, cls.page = run["answers"]
+        cls.folder_reads = run["folder_reads"]
+
+    def test_start_up_reads_the_static_folder_once(self):
+        # WhiteNoise's middleware and the front share one table of the collected files.
+        self.assertEqual(self.folder_reads, 1)
 
     def test_first_answer_comes_from_django_the_next_from_the_front(self):
         self.assertEqual(self.first["status"], 200)
@@ -121,6 +142,10 @@ class StaticFileTests(unittest.TestCase):
 
 class KeptAnswerTests(unittest.TestCase):
     """The landing page and /health/, once Django has given them, come from the front."""
+
+    # The production process shares the test database: the runner must create it even when
+    # only this module runs (it creates the databases its tests name).
+    databases = {"default"}
 
     @classmethod
     def setUpClass(cls):

@@ -165,6 +165,10 @@ except Exception as error:
 
 
 class BucketInProductionTests(unittest.TestCase):
+    # The health checks share the test database with the production process: the runner must
+    # create it even when only this module runs (it creates the databases its tests name).
+    databases = {"default"}
+
     def run_script(self, script, env, timeout=60):
         result = run_python(["-c", script], env, timeout=timeout)
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])

@@ -1,5 +1,6 @@
 """Production settings under Railway's variables, and the one-line errors when one is wrong."""
 
+import functools
 import json
 import unittest
 
@@ -34,9 +35,15 @@ def production_settings(**changes):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@functools.cache
+def default_production_settings():
+    """Return production_settings() under Railway's variables alone, read once per test run."""
+    return production_settings()
+
+
 class RailwayVariablesTests(unittest.TestCase):
     def test_hosts_come_from_railway_without_any_allowed_hosts_variable(self):
-        settings = production_settings()
+        settings = default_production_settings()
         self.assertIn(PUBLIC_DOMAIN, settings["ALLOWED_HOSTS"])
         self.assertIn("healthcheck.railway.app", settings["ALLOWED_HOSTS"])
         self.assertIn(f"https://{PUBLIC_DOMAIN}", settings["CSRF_TRUSTED_ORIGINS"])
@@ -57,7 +64,7 @@ class RailwayVariablesTests(unittest.TestCase):
                 self.assertIs(production_settings(DEBUG=value, DJANGO_DEBUG=value)["DEBUG"], False)
 
     def test_https_everywhere(self):
-        settings = production_settings()
+        settings = default_production_settings()
         self.assertTrue(settings["SECURE_SSL_REDIRECT"])
         self.assertGreaterEqual(settings["SECURE_HSTS_SECONDS"], 31_536_000)
         self.assertEqual(settings["SECURE_PROXY_SSL_HEADER"], ["HTTP_X_FORWARDED_PROTO", "https"])
@@ -66,7 +73,7 @@ class RailwayVariablesTests(unittest.TestCase):
 
     def test_static_files_are_hashed_and_compressed(self):
         self.assertEqual(
-            production_settings()["STATICFILES_BACKEND"],
+            default_production_settings()["STATICFILES_BACKEND"],
             "whitenoise.storage.CompressedManifestStaticFilesStorage",
         )
 

@@ -9,7 +9,8 @@ status, headers and body Django gave it; everything else goes through Django as 
   it has beyond those WhiteNoise itself sets (HSTS, nosniff, Referrer-Policy, COOP, CORP, COEP,
   whatever the middleware adds) are kept, and later HTTPS GETs and HEADs of collected files get
   WhiteNoise's own WSGI answer with them (the same files, settings and cache rules as
-  WhiteNoiseMiddleware);
+  WhiteNoise's middleware, whose table of collected files the front shares:
+  ``StaticFilesMiddleware``);
 - **the landing page** once page_cache.py has kept it: an HTTPS GET without a query string whose
   Host is one Django already accepted for that page;
 - **``/health/``** while ReadinessAnswerMiddleware's kept answer is fresh (health.py), for the same
@@ -67,13 +68,35 @@ def with_request_id(headers, environ):
     return [*kept, ("X-Request-Id", incoming_request_id(environ))]
 
 
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise's middleware, which lends its table of collected files to ``Front``.
+
+    Building the table reads the whole static folder (every file, its hashed and compressed
+    copies): once at start-up is enough, for the middleware and the front alike.
+    """
+
+    #: The table of the instance Django built last (wsgi.py builds Django's before the front).
+    shared_files = None
+
+    def __init__(self, get_response=None, settings=settings):
+        super().__init__(get_response, settings)
+        StaticFilesMiddleware.shared_files = self.files
+
+
+def collected_files():
+    """Return the table of collected files: the middleware's, or a new one without it."""
+    if StaticFilesMiddleware.shared_files is not None:
+        return StaticFilesMiddleware.shared_files
+    return WhiteNoiseMiddleware(get_response=None).files
+
+
 class Front:
     """A WSGI application: kept answers and static files itself, the rest from ``application``."""
 
     def __init__(self, application):
         self.application = application
         self.debug = settings.DEBUG
-        self.files = {} if self.debug else WhiteNoiseMiddleware(get_response=None).files
+        self.files = {} if self.debug else collected_files()
         self.static_headers = None  # learnt from Django's first 200 for a static file
 
     def __call__(self, environ, start_response):

@@ -57,7 +57,8 @@ MIDDLEWARE = [
     "{{ cookiecutter.project_slug }}.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "{{ cookiecutter.project_slug }}.cross_origin.CrossOriginPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise's middleware, sharing its table of files with the WSGI front (see front.py).
+    "{{ cookiecutter.project_slug }}.front.StaticFilesMiddleware",
 {%- if cookiecutter.django_version == "5.2" %}
     "csp.middleware.CSPMiddleware",
 {%- else %}
