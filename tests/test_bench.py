@@ -312,3 +312,27 @@ def test_a_twin_gives_the_sites_answer_under_a_real_load(tmp_path):
 class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 (the base class's name)
         pass
+
+
+def test_suite_cpu_table_ranks_units_by_cpu():
+    from bench import suite_cpu
+
+    records = [
+        {"id": "tests/test_a.py::test_one", "worker": "gw0", "start": 100, "end": 110, "cpu": 4},
+        {"id": "tests/test_a.py::test_two", "worker": "gw0", "start": 110, "end": 115, "cpu": 2},
+        {
+            "id": "tests/test_generated_site.py::test_site_test_suite[redis]",
+            "worker": "gw1",
+            "start": 100,
+            "end": 130,
+            "cpu": 14,
+        },
+    ]
+    rows = suite_cpu.table(records, rows=5).splitlines()
+    assert rows[2] == "| `tests/test_generated_site.py[redis]` | 1 | 30 | 14 | 70.0% | 0-30 (gw1) |"
+    assert rows[3] == "| `tests/test_a.py` | 2 | 15 | 6 | 30.0% | 0-15 (gw0) |"
+    assert (
+        rows[-1]
+        == "3 tests in 2 units: 30 s from the first test's start to the last one's end, 20 s CPU"
+    )
+    assert len(suite_cpu.table(records, rows=1).splitlines()) == 5
