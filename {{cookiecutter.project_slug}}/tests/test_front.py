@@ -16,9 +16,9 @@ from .helpers import (
     shared_database_url,
 )
 
-# Calls wsgi.application with a WSGI environ per request; prints status, headers, body and
-# whether the request reached Django (the application Front wraps) for each, and how many times
-# start-up read the static folder (WhiteNoise.add_files).
+# Calls wsgi.application with a WSGI environ per request; prints the path asked for, status,
+# headers, body and whether the request reached Django (the application Front wraps) for each,
+# and how many times start-up read the static folder (WhiteNoise.add_files).
 WSGI_SCRIPT = """
 import io, json, sys
 from wsgiref.util import setup_testing_defaults
@@ -46,7 +46,7 @@ for method, path, headers in json.loads(sys.argv[1]):
     chunks = application(environ, start_response)
     body = b"".join(chunks)
     getattr(chunks, "close", lambda: None)()
-    answer.update(body=body.decode("latin-1"), through_django=len(calls) > before)
+    answer.update(path=path, body=body.decode("latin-1"), through_django=len(calls) > before)
     results.append(answer)
 print(json.dumps({"answers": results, "folder_reads": len(folder_reads)}))
 """
@@ -96,14 +96,23 @@ class StaticFileTests(unittest.TestCase):
                 ("GET", STYLESHEET, {"host": PUBLIC_DOMAIN}),
                 ("POST", STYLESHEET, EDGE),
                 ("GET", "/", EDGE),
+                ("GET", "/static/css/site.css", EDGE),
             ]
         )
-        cls.first, cls.second, cls.head, cls.plain, cls.post, cls.page = run["answers"]
+        (cls.first, cls.second, cls.head, cls.plain, cls.post, cls.page, cls.unhashed) = run[
+            "answers"
+        ]
         cls.folder_reads = run["folder_reads"]
 
     def test_start_up_reads_the_static_folder_once(self):
         # WhiteNoise's middleware and the front share one table of the collected files.
         self.assertEqual(self.folder_reads, 1)
+
+    def test_only_hashed_names_are_served(self):
+        # WHITENOISE_KEEP_ONLY_HASHED_FILES: the build keeps no unhashed copy to serve.
+        self.assertRegex(self.first["path"], r"^/static/css/site\.[0-9a-f]{12}\.css$")
+        self.assertEqual(self.unhashed["status"], 404)
+        self.assertTrue(self.unhashed["through_django"])
 
     def test_first_answer_comes_from_django_the_next_from_the_front(self):
         self.assertEqual(self.first["status"], 200)

@@ -99,6 +99,11 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Only the hashed copies are kept, compressed and served: pages name files through the static tag
+# (the hashed name), and the unhashed copies would double the build's compression work, the
+# image's static files and the table WhiteNoise reads at start-up. /static/css/site.css is a 404;
+# /static/css/site.<hash>.css is the file.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 {%- if cookiecutter.media_storage == "bucket" %}
 
 # Uploaded files: a Railway Storage Bucket (S3 API), configured from the variables the bucket
