@@ -11,11 +11,13 @@ installed the way that site's own README and Railpack install it:
 * pip sites (``requirements.txt``): ``uv pip install --require-hashes -r <lock>``, as the README
   asks of pip (Railpack runs ``pip install -r requirements.txt``).
 * uv sites (``pyproject.toml`` and ``uv.lock``, no requirements file): ``uv sync --locked``, the
-  dev group included for the dev lock; for the production lock exactly what Railpack's Python
-  provider runs, ``uv sync --locked --no-dev --no-install-project`` and then ``uv sync --locked
-  --no-dev --no-editable``, with its settings (bytecode compiled, files copied, no Python
-  downloads). The lock names keep their pip meaning: "requirements-dev.txt" is the dev lock,
-  "requirements.txt" the production one.
+  dev group included, with uv's defaults for the dev lock (as ``make install``); for the
+  production lock exactly what Railpack's Python provider runs, ``uv sync --locked --no-dev
+  --no-install-project`` and then ``uv sync --locked --no-dev --no-editable``, with its
+  settings (bytecode compiled, files copied, no Python downloads).
+
+The lock names keep their pip meaning: "requirements-dev.txt" is the dev lock, "requirements.txt"
+the production one.
 """
 
 from __future__ import annotations
@@ -129,11 +131,15 @@ def install_steps(
     uv = tool("uv")
     venv_python = str(venv / "bin" / "python")
     if uses_uv(project, requirements):
-        env = {**os.environ, **RAILPACK_UV_ENV, "UV_PROJECT_ENVIRONMENT": str(venv)}
+        env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)}
         env.pop("VIRTUAL_ENV", None)
         if requirements == PRODUCTION_LOCK:
+            env.update(RAILPACK_UV_ENV)
             syncs = [list(step) for step in RAILPACK_UV_SYNC]
         else:
+            # The README's `make install`: uv's own defaults (files linked from its cache, modules
+            # compiled when first imported); only never a Python download.
+            env["UV_PYTHON_DOWNLOADS"] = "never"
             syncs = [["sync", "--locked"]]
         return [[uv, *step, "--quiet", "--python", python] for step in syncs], env
     return [
