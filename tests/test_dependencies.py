@@ -98,7 +98,7 @@ def index_files(name: str) -> list[dict]:
     request = urllib.request.Request(url, headers={"Accept": SIMPLE_JSON})  # noqa: S310 (pip's index)
     with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
         kind = answer.headers.get_content_type()
-        assert kind == SIMPLE_JSON, f"{index_url()}/{name}/ answered {kind}, not {SIMPLE_JSON}"
+        assert kind == SIMPLE_JSON, f"{url} answered {kind}, not {SIMPLE_JSON}"
         return json.load(answer)["files"]
 
 
