@@ -97,7 +97,9 @@ class Front:
         self.application = application
         self.debug = settings.DEBUG
         self.files = {} if self.debug else collected_files()
-        self.static_headers = None  # learnt from Django's first 200 for a static file
+        # Learnt from Django's first 200 for a static file, without its X-Request-Id (each
+        # answer gets its own request's id).
+        self.static_headers = None
 
     def __call__(self, environ, start_response):
         if self.debug:
@@ -138,17 +140,19 @@ class Front:
         def start(status, headers, exc_info=None):
             if status.startswith("200 ") and exc_info is None:
                 own = static_file.get_response("HEAD", environ).headers  # opens no file
-                own_names = {name.lower() for name, _ in own}
+                own_names = {name.lower() for name, _ in own} | {"x-request-id"}
                 self.static_headers = [(k, v) for k, v in headers if k.lower() not in own_names]
             return start_response(status, headers, exc_info)
 
         return start
 
     def adding_headers(self, start_response, environ):
-        """Return a start_response that adds the kept headers to WhiteNoise's answer."""
-        extra = with_request_id(self.static_headers, environ)
+        """Return a start_response that adds the kept headers and this request's id to
+        WhiteNoise's answer."""
+        kept = self.static_headers
+        request_id = ("X-Request-Id", incoming_request_id(environ))
 
         def start(status, headers, exc_info=None):
-            return start_response(status, headers + extra, exc_info)
+            return start_response(status, [*headers, *kept, request_id], exc_info)
 
         return start

@@ -9,7 +9,7 @@ for the length of the request, and ``RequestContextFilter`` copies them onto eac
 import contextvars
 import logging
 import re
-import uuid
+import secrets
 
 from .client_address import client_address
 
@@ -25,7 +25,7 @@ def incoming_request_id(meta):
     """Return the edge's request id from a request's META (or a WSGI environ) when it is
     well-formed, else a new random one."""
     sent = meta.get(REQUEST_ID_HEADER, "")
-    return sent if VALID_ID.match(sent) else uuid.uuid4().hex
+    return sent if VALID_ID.match(sent) else secrets.token_hex(16)
 
 
 class RequestIdMiddleware:
