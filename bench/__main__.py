@@ -276,11 +276,20 @@ def compare_run(
     return title + "\n\n" + render_table(headers, rows)
 
 
-def twins_run(env: Environment, load: LoadSettings, rounds: int) -> str:
-    """Measure the site against its twins (bench/twins.py); return the table and its notes."""
+#: ``--twins --one-worker``: what site and twins both run with instead of the defaults.
+ONE_WORKER_ENV = {"WEB_CONCURRENCY": "1", "GUNICORN_CMD_ARGS": "--max-requests 0"}
+
+
+def twins_run(env: Environment, load: LoadSettings, rounds: int, one_worker: bool = False) -> str:
+    """Measure the site against its twins (bench/twins.py); return the table and its notes.
+
+    With ``one_worker`` the site and every twin run one worker that is never recycled: each
+    round then measures the answers' code, not where gunicorn's connections landed.
+    """
     load_before = load_average()
+    server_env = {**env.site_env(), **(ONE_WORKER_ENV if one_worker else {})}
     site_cmd = shlex.join([str(env.site_bin / "gunicorn"), "--config", "gunicorn.conf.py"])
-    site = Server("site", site_cmd, env.site_dir, env.site_env(), env.workdir / "site.log")
+    site = Server("site", site_cmd, env.site_dir, server_env, env.workdir / "site.log")
     folder = env.workdir / "twins"
     servers = [site]
     try:
@@ -299,14 +308,14 @@ def twins_run(env: Environment, load: LoadSettings, rounds: int) -> str:
             "twin",
             twin_command(gunicorn, folder, "twin_wsgi:application"),
             env.site_dir,
-            env.site_env(),
+            server_env,
             env.workdir / "twin.log",
         )
         whitenoise = Server(
             "twin-whitenoise",
             twin_command(gunicorn, folder, "twin_whitenoise:application"),
             env.site_dir,
-            env.site_env(),
+            server_env,
             env.workdir / "twin-whitenoise.log",
         )
         servers += [twin, whitenoise]
@@ -323,7 +332,8 @@ def twins_run(env: Environment, load: LoadSettings, rounds: int) -> str:
     finally:
         for server in servers:
             server.stop()
-    return twins_table(pairs) + "\n\n" + describe(load, rounds, load_before, load_average())
+    notes = describe(load, rounds, load_before, load_average(), one_worker)
+    return twins_table(pairs) + "\n\n" + notes
 
 
 def wait_listening(server: Server, limit: float = 30.0) -> None:
@@ -348,6 +358,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--twins", action="store_true", help="the site against its twins (bench/twins.py)"
     )
+    parser.add_argument(
+        "--one-worker",
+        action="store_true",
+        help="--twins: site and twins with one worker, never recycled (WEB_CONCURRENCY=1, "
+        "--max-requests 0)",
+    )
     parser.add_argument("--only", default="", help="--compare: comma-separated variant labels")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of load (median)")
     parser.add_argument("--duration", type=int, default=8, help="seconds of load per cell")
@@ -369,8 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = prepare(workdir, with_pool=args.compare == "database")
         if args.twins:
-            text = twins_run(env, load, args.rounds)
-            section = "twins"
+            text = twins_run(env, load, args.rounds, args.one_worker)
+            section = "twins-one-worker" if args.one_worker else "twins"
         elif args.compare:
             only = [label.strip() for label in args.only.split(",") if label.strip()]
             text = compare_run(env, load, args.rounds, args.compare, only)

@@ -23,8 +23,18 @@ from tests.support.railway_emulator import HEALTHCHECK_HOST, Instance
 #: The default answers' public domain on Railway.
 PUBLIC_HOST = "cfmp-production.up.railway.app"
 PROBE_HOST = HEALTHCHECK_HOST
-#: What Railway's edge adds to every public request, and what a browser asks for.
-EDGE_HEADERS = {"Host": PUBLIC_HOST, "X-Forwarded-Proto": "https"}
+#: What Railway's edge adds to every public request (docs: networking/public-networking/
+#: specs-and-limits; wrk sends the same request id every time, the edge a new one), and what a
+#: browser asks for.
+EDGE_HEADERS = {
+    "Host": PUBLIC_HOST,
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": PUBLIC_HOST,
+    "X-Real-IP": "203.0.113.7",
+    "X-Railway-Edge": "railway/us-west2",
+    "X-Railway-Request-Id": "Vq3Lm8RtXw2Pz9NkYb4HcA",
+    "X-Request-Start": "1764700000000",
+}
 BROWSER_HEADERS = {**EDGE_HEADERS, "Accept-Encoding": "br, gzip"}
 #: Railway's healthcheck probe: plain HTTP, its own Host, no forwarded headers.
 PROBE_HEADERS = {"Host": PROBE_HOST}

@@ -271,18 +271,25 @@ def twins_table(pairs: list[Pair]) -> str:
     return render_table(TABLE_HEADERS, ratio_rows(pairs))
 
 
-def describe(load: LoadSettings, rounds: int, load_before: str, load_after: str) -> str:
+def describe(
+    load: LoadSettings, rounds: int, load_before: str, load_after: str, one_worker: bool = False
+) -> str:
     """Return the lines under the twins table: how it was measured."""
+    settings = (
+        "the site's gunicorn.conf.py with one worker that is never recycled "
+        "(WEB_CONCURRENCY=1, --max-requests 0), the same for the site"
+        if one_worker
+        else "the site's gunicorn.conf.py"
+    )
     return "\n".join(
         [
             f"Medians of {rounds} interleaved rounds (site and twin back to back on each path, "
-            f"the order swapped every round), {load.describe()}, the browser's headers "
-            "(Accept-Encoding: br, gzip). Load average (1, 5, 15 min) before: "
+            f"the order swapped every round), {load.describe()}, Railway's edge headers and the "
+            "browser's (Accept-Encoding: br, gzip). Load average (1, 5, 15 min) before: "
             f"{load_before}; after: {load_after}.",
             "",
             "- twin of `/` and `/health/`: a bare WSGI callable returning the site's answer (same "
-            "status, headers and bytes, taken from the running site) under the site's "
-            "gunicorn.conf.py;",
+            f"status, headers and bytes, taken from the running site) under {settings};",
             "- twin of the stylesheet: a bare `WhiteNoise` app over the site's collected files, "
             "with the site's max-age and the headers the site's middleware adds;",
             "- each twin's answer was compared with the site's (status, every header but Date "

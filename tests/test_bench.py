@@ -282,6 +282,20 @@ def test_ratio_rows_give_medians_ratio_target_and_latency_spread():
     assert len(table.splitlines()) == 4
 
 
+def test_one_worker_twins_run_one_never_recycled_worker_and_say_so():
+    """--one-worker: gunicorn's own variables, the same for site and twins, and in the notes."""
+    from bench.__main__ import ONE_WORKER_ENV, parse_args
+
+    assert parse_args(["--twins", "--one-worker"]).one_worker
+    assert not parse_args(["--twins"]).one_worker
+    assert ONE_WORKER_ENV["WEB_CONCURRENCY"] == "1"
+    assert ONE_WORKER_ENV["GUNICORN_CMD_ARGS"].split() == ["--max-requests", "0"]
+    settings = load.LoadSettings(2, 1, 32, 2)
+    notes = twins.describe(settings, 10, "1 1 1", "2 2 2", one_worker=True)
+    assert "WEB_CONCURRENCY=1, --max-requests 0" in notes
+    assert "WEB_CONCURRENCY" not in twins.describe(settings, 10, "1 1 1", "2 2 2")
+
+
 def test_a_twin_gives_the_sites_answer_under_a_real_load(tmp_path):
     """A tiny real run: the twin WSGI app from an answer, served, checked and loaded by wrk."""
     if shutil.which("wrk") is None:
