@@ -41,7 +41,11 @@ for method, path, headers in json.loads(sys.argv[1]):
     setup_testing_defaults(environ)
     answer = {}
     def start_response(status, headers, exc_info=None):
-        answer.update(status=int(status.split()[0]), headers=dict(headers))
+        answer.update(
+            status=int(status.split()[0]),
+            headers=dict(headers),
+            names=[name.lower() for name, _ in headers],
+        )
     before = len(calls)
     chunks = application(environ, start_response)
     body = b"".join(chunks)
@@ -52,6 +56,7 @@ print(json.dumps({"answers": results, "folder_reads": len(folder_reads)}))
 """
 
 STYLESHEET = "static:css/site.css"
+EDGE_REQUEST_ID = "b7Qp2Lx9Vt4Nz8Kd3Rm6Ws"  # the shape of Railway's X-Railway-Request-Id
 EDGE = {"host": PUBLIC_DOMAIN, "x-forwarded-proto": "https", "accept-encoding": "br, gzip"}
 SECURITY_HEADERS = (
     "Strict-Transport-Security",
@@ -97,11 +102,19 @@ class StaticFileTests(unittest.TestCase):
                 ("POST", STYLESHEET, EDGE),
                 ("GET", "/", EDGE),
                 ("GET", "/static/css/site.css", EDGE),
+                ("GET", STYLESHEET, {**EDGE, "x-railway-request-id": EDGE_REQUEST_ID}),
             ]
         )
-        (cls.first, cls.second, cls.head, cls.plain, cls.post, cls.page, cls.unhashed) = run[
-            "answers"
-        ]
+        (
+            cls.first,
+            cls.second,
+            cls.head,
+            cls.plain,
+            cls.post,
+            cls.page,
+            cls.unhashed,
+            cls.with_edge_id,
+        ) = run["answers"]
         cls.folder_reads = run["folder_reads"]
 
     def test_start_up_reads_the_static_folder_once(self):
@@ -120,6 +133,21 @@ class StaticFileTests(unittest.TestCase):
         self.assertEqual(self.second["status"], 200)
         self.assertFalse(self.second["through_django"])
         self.assertFalse(self.head["through_django"])
+
+    def test_each_header_is_given_once(self):
+        answers = {
+            "the first GET (Django)": self.first,
+            "the second GET (the front)": self.second,
+            "HEAD (the front)": self.head,
+            "a GET with the edge's id (the front)": self.with_edge_id,
+        }
+        for label, answer in answers.items():
+            with self.subTest(answer=label):
+                self.assertEqual(len(answer["names"]), len(set(answer["names"])), answer["names"])
+
+    def test_the_edges_request_id_is_the_answers(self):
+        self.assertFalse(self.with_edge_id["through_django"])
+        self.assertEqual(self.with_edge_id["headers"]["X-Request-Id"], EDGE_REQUEST_ID)
 
     def test_the_front_gives_the_same_body_and_every_header(self):
         self.assertEqual(self.second["body"], self.first["body"])
