@@ -34,6 +34,9 @@ from . import health, page_cache
 from .request_id import incoming_request_id
 
 SERVED_METHODS = frozenset({"GET", "HEAD"})
+#: The response header with the request's id; a kept answer's own id is never sent again.
+REQUEST_ID = "X-Request-Id"
+REQUEST_ID_LOWER = REQUEST_ID.lower()  # what header names are compared with, once lowered
 
 
 def is_secure(environ):
@@ -62,10 +65,15 @@ def status_line(status):
     return f"{status} {HTTPStatus(status).phrase}"
 
 
+def request_id_header(environ):
+    """Return the (name, value) header that gives this request's id."""
+    return (REQUEST_ID, incoming_request_id(environ))
+
+
 def with_request_id(headers, environ):
     """Return the headers as a list, with this request's X-Request-Id instead of a kept one."""
-    kept = [(name, value) for name, value in headers if name.lower() != "x-request-id"]
-    return [*kept, ("X-Request-Id", incoming_request_id(environ))]
+    kept = [(name, value) for name, value in headers if name.lower() != REQUEST_ID_LOWER]
+    return [*kept, request_id_header(environ)]
 
 
 class StaticFilesMiddleware(WhiteNoiseMiddleware):
@@ -140,7 +148,7 @@ class Front:
         def start(status, headers, exc_info=None):
             if status.startswith("200 ") and exc_info is None:
                 own = static_file.get_response("HEAD", environ).headers  # opens no file
-                own_names = {name.lower() for name, _ in own} | {"x-request-id"}
+                own_names = {name.lower() for name, _ in own} | {REQUEST_ID_LOWER}
                 self.static_headers = [(k, v) for k, v in headers if k.lower() not in own_names]
             return start_response(status, headers, exc_info)
 
@@ -150,7 +158,7 @@ class Front:
         """Return a start_response that adds the kept headers and this request's id to
         WhiteNoise's answer."""
         kept = self.static_headers
-        request_id = ("X-Request-Id", incoming_request_id(environ))
+        request_id = request_id_header(environ)
 
         def start(status, headers, exc_info=None):
             return start_response(status, [*headers, *kept, request_id], exc_info)
